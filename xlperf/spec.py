@@ -1,0 +1,277 @@
+"""Load a declarative form spec (templates/*.toml) into the objects every other module reads."""
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+
+DEFAULT_FORM = "project_2021"
+UNIT_FORM = "unit_2021"
+
+
+def col_index(col: str) -> int:
+    """'A' -> 0, 'AA' -> 26."""
+    n = 0
+    for ch in col:
+        n = n * 26 + ord(ch.upper()) - 64
+    return n - 1
+
+
+def col_letter(idx: int) -> str:
+    s = ""
+    idx += 1
+    while idx:
+        idx, rem = divmod(idx - 1, 26)
+        s = chr(65 + rem) + s
+    return s
+
+
+_REF = re.compile(r"^([A-Z]+)(\d+)$")
+
+
+def parse_ref(ref: str) -> tuple[int, int]:
+    """'B5' -> (row0, col0) = (4, 1)."""
+    m = _REF.match(ref.upper())
+    if not m:
+        raise ValueError(f"bad cell reference {ref!r}")
+    return int(m.group(2)) - 1, col_index(m.group(1))
+
+
+def make_ref(row0: int, col0: int) -> str:
+    return f"{col_letter(col0)}{row0 + 1}"
+
+
+@dataclass(frozen=True)
+class Label:
+    cell: str
+    text: str
+    merge: str = ""
+    style: str = "label"
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    name_en: str
+    cell: str
+    type: str = "text"
+    merge: str = ""
+    locked: bool = False
+    source: str = ""
+    required: bool = False
+    choices: tuple[str, ...] = ()
+    default: str = ""
+    min_length: int = 0
+    max_length: int = 0
+    group: str = ""
+    prompt: str = ""
+    style: str = ""
+    height: int = 0
+
+
+@dataclass(frozen=True)
+class IndicatorColumn:
+    name: str
+    name_en: str
+    col: str
+    type: str = "text"
+    max_length: int = 0
+    suggest: tuple[str, ...] = ()
+    prompt: str = ""
+
+
+@dataclass(frozen=True)
+class Level2:
+    name: str
+    level1: str
+    required: bool = False
+    cost: bool = False
+
+
+@dataclass(frozen=True)
+class Group:
+    name: str
+    level2: tuple[Level2, ...]
+    min_filled: int = 0
+
+
+@dataclass(frozen=True)
+class Slot:
+    """One indicator row of a template: which 二级指标 it belongs to and where it sits."""
+    row0: int
+    level1: str
+    level2: str
+    index: int  # 0-based slot number within its 二级指标
+
+
+@dataclass(frozen=True)
+class Section:
+    """A repeated block of the unit-level form (e.g. 分项绩效目标 rows)."""
+    name: str
+    name_en: str
+    first_row: int
+    slots: int
+    title_col: str
+    text_col: str
+    text_merge_to: str
+    min_filled: int = 0
+
+
+@dataclass(frozen=True)
+class FormSpec:
+    id: str
+    version: str
+    kind: str
+    year: int
+    title: str
+    title_en: str
+    sheet: str
+    meta_sheet: str
+    guide_sheet: str
+    lists_sheet: str
+    font: str
+    widths: tuple[int, ...]
+    file_name: str
+    key: str
+    labels: tuple[Label, ...]
+    fields: tuple[Field, ...]
+    header_row: int = 0
+    first_row: int = 0
+    slots: int = 0
+    max_slots: int = 0
+    headers: tuple[str, ...] = ()
+    level1_col: str = "A"
+    level2_col: str = "B"
+    columns: tuple[IndicatorColumn, ...] = ()
+    groups: tuple[Group, ...] = ()
+    sections: tuple[Section, ...] = ()
+    qualitative: tuple[str, ...] = ()
+    examples: tuple[str, ...] = ()
+    path: str = ""
+    extra: dict = field(default_factory=dict, compare=False, hash=False)
+
+    # -- derived views ----------------------------------------------------
+    @property
+    def level2s(self) -> tuple[Level2, ...]:
+        return tuple(l2 for g in self.groups for l2 in g.level2)
+
+    @property
+    def locked_fields(self) -> tuple[Field, ...]:
+        return tuple(f for f in self.fields if f.locked)
+
+    @property
+    def input_fields(self) -> tuple[Field, ...]:
+        return tuple(f for f in self.fields if not f.locked)
+
+    def field(self, name: str) -> Field:
+        for f in self.fields:
+            if f.name == name:
+                return f
+        raise KeyError(name)
+
+    def column(self, name: str) -> IndicatorColumn:
+        for c in self.columns:
+            if c.name == name:
+                return c
+        raise KeyError(name)
+
+    def slot_rows(self, slots: int | None = None) -> list[Slot]:
+        n = slots or self.slots
+        out, row0 = [], self.first_row - 1
+        for l2 in self.level2s:
+            for i in range(n):
+                out.append(Slot(row0, l2.level1, l2.name, i))
+                row0 += 1
+        return out
+
+    def last_row(self, slots: int | None = None) -> int:
+        """1-based last row used by the form sheet."""
+        if self.groups:
+            return self.first_row - 1 + len(self.level2s) * (slots or self.slots)
+        rows = [parse_ref(f.cell)[0] + 1 for f in self.fields]
+        rows += [s.first_row + s.slots - 1 for s in self.sections]
+        return max(rows)
+
+
+def _tuple(x) -> tuple:
+    return tuple(x or ())
+
+
+def _build(data: dict, path: str) -> FormSpec:
+    form = data["form"]
+    ind = data.get("indicators", {})
+    groups = tuple(
+        Group(
+            name=g["name"],
+            min_filled=g.get("min_filled", 0),
+            level2=tuple(
+                Level2(name=l["name"], level1=g["name"], required=l.get("required", False), cost=l.get("cost", False))
+                for l in g["level2"]
+            ),
+        )
+        for g in ind.get("groups", ())
+    )
+    fields = tuple(
+        Field(**{**f, "choices": _tuple(f.get("choices"))}) for f in data.get("fields", ())
+    )
+    columns = tuple(
+        IndicatorColumn(**{**c, "suggest": _tuple(c.get("suggest"))}) for c in ind.get("columns", ())
+    )
+    return FormSpec(
+        id=form["id"],
+        version=form["version"],
+        kind=form["kind"],
+        year=form["year"],
+        title=form["title"],
+        title_en=form.get("title_en", form["title"]),
+        sheet=form["sheet"],
+        meta_sheet=form["meta_sheet"],
+        guide_sheet=form["guide_sheet"],
+        lists_sheet=form.get("lists_sheet", "_lists"),
+        font=form.get("font", "宋体"),
+        widths=_tuple(form["widths"]),
+        file_name=form["file_name"],
+        key=form["key"],
+        labels=tuple(Label(**lb) for lb in data.get("labels", ())),
+        fields=fields,
+        header_row=ind.get("header_row", 0),
+        first_row=ind.get("first_row", 0),
+        slots=ind.get("slots", 0),
+        max_slots=ind.get("max_slots", 0),
+        headers=_tuple(ind.get("headers")),
+        level1_col=ind.get("level1_col", "A"),
+        level2_col=ind.get("level2_col", "B"),
+        columns=columns,
+        groups=groups,
+        sections=tuple(Section(**s) for s in data.get("sections", ())),
+        qualitative=_tuple(data.get("qualitative", {}).get("values")),
+        examples=_tuple(data.get("guide", {}).get("examples")),
+        path=path,
+    )
+
+
+def load_spec_file(path: Path | str) -> FormSpec:
+    path = Path(path)
+    with path.open("rb") as fh:
+        return _build(tomllib.load(fh), str(path))
+
+
+@lru_cache(maxsize=None)
+def load_spec(name: str = DEFAULT_FORM) -> FormSpec:
+    """A bundled spec by name (templates/NAME.toml) or a path to a spec file."""
+    if name.endswith(".toml") or "/" in name:
+        return load_spec_file(name)
+    res = resources.files("xlperf.templates").joinpath(f"{name}.toml")
+    with res.open("rb") as fh:
+        return _build(tomllib.load(fh), f"templates/{name}.toml")
+
+
+def bundled_specs() -> list[FormSpec]:
+    out = []
+    for res in sorted(resources.files("xlperf.templates").iterdir(), key=lambda r: r.name):
+        if res.name.endswith(".toml"):
+            out.append(load_spec(res.name[:-5]))
+    return out
