@@ -5,7 +5,6 @@ import re
 import tomllib
 from dataclasses import dataclass, field
 from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 
 DEFAULT_FORM = "project_2021"
@@ -259,19 +258,22 @@ def load_spec_file(path: Path | str) -> FormSpec:
         return _build(tomllib.load(fh), str(path))
 
 
+def data_dir(name: str) -> Path:
+    """templates/ or workbooks/: inside the installed package, or beside it in a checkout."""
+    here = Path(__file__).resolve().parent
+    for candidate in (here / name, here.parent / name):
+        if candidate.is_dir():
+            return candidate
+    raise FileNotFoundError(f"xlperf data folder {name!r} not found")
+
+
 @lru_cache(maxsize=None)
 def load_spec(name: str = DEFAULT_FORM) -> FormSpec:
     """A bundled spec by name (templates/NAME.toml) or a path to a spec file."""
     if name.endswith(".toml") or "/" in name:
         return load_spec_file(name)
-    res = resources.files("xlperf.templates").joinpath(f"{name}.toml")
-    with res.open("rb") as fh:
-        return _build(tomllib.load(fh), f"templates/{name}.toml")
+    return load_spec_file(data_dir("templates") / f"{name}.toml")
 
 
 def bundled_specs() -> list[FormSpec]:
-    out = []
-    for res in sorted(resources.files("xlperf.templates").iterdir(), key=lambda r: r.name):
-        if res.name.endswith(".toml"):
-            out.append(load_spec(res.name[:-5]))
-    return out
+    return [load_spec(p.stem) for p in sorted(data_dir("templates").glob("*.toml"))]

@@ -1,0 +1,254 @@
+"""Tests for xlperf.values: the 指标值 parser."""
+import datetime as dt
+import math
+from decimal import Decimal
+from fractions import Fraction
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from xlperf.values import (
+    QUALITATIVE_TEXTS,
+    IndicatorValue,
+    ParseResult,
+    ValueStatus,
+    format_number,
+    parse_indicator_value,
+)
+
+OK, EMPTY, PH, YN, BAD = (ValueStatus.OK, ValueStatus.EMPTY, ValueStatus.PLACEHOLDER,
+                          ValueStatus.YESNO, ValueStatus.UNPARSEABLE)
+
+CASES = [
+    # every distinct value in the seed workbook
+    ('≥95%', OK, '≥', 95, '%'),
+    ('≥85%', OK, '≥', 85, '%'),
+    ('≥80%', OK, '≥', 80, '%'),
+    ('≥100本', OK, '≥', 100, '本'),
+    ('≥3条', OK, '≥', 3, '条'),
+    ('2人', OK, '＝', 2, '人'),
+    ('≤95%', OK, '≤', 95, '%'),
+    ('≥100%', OK, '≥', 100, '%'),
+    ('是否', YN, None, None, None),
+    # ASCII operators
+    ('>=95%', OK, '≥', 95, '%'),
+    ('<=95%', OK, '≤', 95, '%'),
+    ('>90%', OK, '＞', 90, '%'),
+    ('<5天', OK, '＜', 5, '天'),
+    ('=2人', OK, '＝', 2, '人'),
+    ('==2人', OK, '＝', 2, '人'),
+    ('=>95%', OK, '≥', 95, '%'),
+    # full-width and look-alike operators
+    ('＞90%', OK, '＞', 90, '%'),
+    ('＜5天', OK, '＜', 5, '天'),
+    ('＝2人', OK, '＝', 2, '人'),
+    ('≧95%', OK, '≥', 95, '%'),
+    ('≦10次/年', OK, '≤', 10, '次/年'),
+    ('>＝95%', OK, '≥', 95, '%'),
+    ('＞＝95％', OK, '≥', 95, '%'),
+    # word operators
+    ('不低于95%', OK, '≥', 95, '%'),
+    ('不少于100本', OK, '≥', 100, '本'),
+    ('大于等于90%', OK, '≥', 90, '%'),
+    ('至少3条', OK, '≥', 3, '条'),
+    ('不高于5%', OK, '≤', 5, '%'),
+    ('不超过10万元', OK, '≤', 10, '万元'),
+    ('不多于3次', OK, '≤', 3, '次'),
+    ('小于等于5个工作日', OK, '≤', 5, '个工作日'),
+    ('至多2人', OK, '≤', 2, '人'),
+    ('大于80%', OK, '＞', 80, '%'),
+    ('高于80%', OK, '＞', 80, '%'),
+    ('超过1000人', OK, '＞', 1000, '人'),
+    ('小于5%', OK, '＜', 5, '%'),
+    ('低于5%', OK, '＜', 5, '%'),
+    ('等于100%', OK, '＝', 100, '%'),
+    # suffix operators
+    ('95%以上', OK, '≥', 95, '%'),
+    ('100本及以上', OK, '≥', 100, '本'),
+    ('5%以下', OK, '≤', 5, '%'),
+    ('3天以内', OK, '≤', 3, '天'),
+    ('10个工作日及以内', OK, '≤', 10, '个工作日'),
+    ('≥95%以上', OK, '≥', 95, '%'),
+    # digits, spacing, separators
+    ('≥ 95 %', OK, '≥', 95, '%'),
+    ('100 本', OK, '＝', 100, '本'),
+    ('≥９５％', OK, '≥', 95, '%'),
+    ('９９．５％', OK, '＝', 99.5, '%'),
+    ('1,000人', OK, '＝', 1000, '人'),
+    ('≥１，２００，０００元', OK, '≥', 1200000, '元'),
+    ('\u3000≥95%\u3000', OK, '≥', 95, '%'),
+    ('100%', OK, '＝', 100, '%'),
+    ('0.95', OK, '＝', 0.95, ''),
+    ('≥3', OK, '≥', 3, ''),
+    ('≥95.00%', OK, '≥', 95, '%'),
+    ('95%。', OK, '＝', 95, '%'),
+    # qualitative
+    ('达成预期指标', OK, '定性', None, ''),
+    ('  部分达成预期指标并具有一定效果 ', OK, '定性', None, ''),
+    ('未完成预期指标且效果较差', OK, '定性', None, ''),
+    # unfilled
+    ('', EMPTY, None, None, None),
+    ('   ', EMPTY, None, None, None),
+    ('\u3000', EMPTY, None, None, None),
+    ('≥**%', PH, None, None, None),
+    ('≥＊＊%', PH, None, None, None),
+    ('__人', PH, None, None, None),
+    ('＿＿本', PH, None, None, None),
+    ('-', PH, None, None, None),
+    ('—', PH, None, None, None),
+    ('－', PH, None, None, None),
+    ('——', PH, None, None, None),
+    ('是/否', YN, None, None, None),
+    (' 是 否 ', YN, None, None, None),
+    # unparseable
+    ('良好', BAD, None, None, None),
+    ('≥abc', BAD, None, None, None),
+    ('95%-100%', BAD, None, None, None),
+    ('90%～95%', BAD, None, None, None),
+    ('2人3天', BAD, None, None, None),
+    ('>95%以上', BAD, None, None, None),
+    ('完成率≥95%', BAD, None, None, None),
+    ('95%以上完成', BAD, None, None, None),
+    ('2人，负责全区党务活动的组织协调工作', BAD, None, None, None),
+    ('≥%', BAD, None, None, None),
+]
+
+
+@pytest.mark.parametrize(('raw', 'status', 'symbol', 'number', 'unit'), CASES)
+def test_real_spellings(raw, status, symbol, number, unit):
+    result = parse_indicator_value(raw)
+    assert result.status is status, result
+    assert result.raw == raw
+    if status is not OK:
+        assert result.value is None
+        assert bool(result.reason) == (status is BAD)
+        return
+    value = result.value
+    assert (value.symbol, value.number, value.unit) == (symbol, number, unit)
+    assert parse_indicator_value(value.display()).value == value
+
+
+def test_case_table_is_large_enough():
+    assert len(CASES) >= 45
+
+
+@pytest.mark.parametrize(('raw', 'reason'), [
+    ('良好', 'no number'),
+    ('≥abc', 'no number'),
+    ('完成率≥95%', 'unknown operator'),
+    ('95%-100%', 'range'),
+    ('2人3天', 'multiple numbers'),
+    ('>95%以上', 'conflicting operators'),
+    ('95%以上完成', 'misplaced operator'),
+    (True, 'unsupported type'),
+    (b'95%', 'unsupported type'),
+    (dt.datetime(2021, 1, 1), 'unsupported type'),
+    (float('nan'), 'not finite'),
+    (float('inf'), 'not finite'),
+])
+def test_unparseable_reasons(raw, reason):
+    result = parse_indicator_value(raw)
+    assert (result.status, result.reason) == (BAD, reason)
+
+
+@pytest.mark.parametrize(('raw', 'fmt', 'number', 'unit'), [
+    (0.95, '0%', 95, '%'),
+    (0.95, '0.00%', 95, '%'),
+    (0.57, '0%', 57, '%'),
+    (1, '0%', 100, '%'),
+    (0.955, '0.0%', 95.5, '%'),
+    (95, '0"%"', 95, '%'),
+    (0.95, '', 0.95, ''),
+    (2, '', 2, ''),
+    (2, 'General', 2, ''),
+    (1000, '#,##0', 1000, ''),
+    (Decimal('0.85'), '0%', 85, '%'),
+    (Fraction(1, 2), '0%', 50, '%'),
+])
+def test_numeric_cells(raw, fmt, number, unit):
+    result = parse_indicator_value(raw, number_format=fmt)
+    assert result.status is OK
+    assert result.value == IndicatorValue('＝', number, unit)
+
+
+def test_none_is_empty():
+    assert parse_indicator_value(None) == ParseResult(EMPTY, None, '')
+
+
+@pytest.mark.parametrize(('value', 'shown'), [
+    (IndicatorValue('≥', 95.0, '%'), '≥95%'),
+    (IndicatorValue('＝', 2.0, '人'), '2人'),
+    (IndicatorValue('≤', 0.5, '%'), '≤0.5%'),
+    (IndicatorValue('＞', 100.0, ''), '＞100'),
+    (IndicatorValue('＜', 1e16, '元'), '＜10000000000000000元'),
+    (IndicatorValue('定性', None, '', '达成预期指标'), '达成预期指标'),
+])
+def test_display(value, shown):
+    assert value.display() == shown
+
+
+@pytest.mark.parametrize(('number', 'text'), [
+    (95.0, '95'), (0.5, '0.5'), (100.0, '100'), (-0.0, '0'), (1e-05, '0.00001'),
+    (None, ''),
+])
+def test_format_number(number, text):
+    assert format_number(number) == text
+
+
+UNITS = ['%', '本', '人', '条', '万元', '天', '个工作日', '次/年', '元', '次', '', '人次', '㎡']
+NUMBERS = st.floats(min_value=0, max_value=1e9, allow_nan=False,
+                    allow_infinity=False).map(lambda x: round(x, 4))
+QUANTITATIVE = st.builds(IndicatorValue, st.sampled_from(['≥', '＞', '＝', '＜', '≤']),
+                         NUMBERS, st.sampled_from(UNITS))
+QUALITATIVE = st.sampled_from(QUALITATIVE_TEXTS).map(lambda t: IndicatorValue('定性', None, '', t))
+
+
+@given(st.one_of(QUANTITATIVE, QUALITATIVE))
+def test_display_round_trips(value):
+    result = parse_indicator_value(value.display())
+    assert result.status is OK
+    assert result.value == value
+
+
+ANYTHING = st.one_of(
+    st.text(),
+    st.text(alphabet='≥≤＞＜＝><=0123456789０１２３４５６７８９.．,，%％ 以上下内及至多少不于*_-—人本'),
+    st.integers(), st.floats(), st.booleans(), st.none(), st.binary(),
+    st.datetimes(), st.dates(), st.decimals(), st.fractions(), st.complex_numbers(),
+    st.lists(st.integers(), max_size=3), st.dictionaries(st.text(), st.integers(), max_size=2),
+    st.builds(object),
+)
+
+
+@settings(max_examples=500)
+@given(ANYTHING, st.text(max_size=12))
+def test_never_raises(raw, fmt):
+    result = parse_indicator_value(raw, number_format=fmt)
+    assert isinstance(result, ParseResult)
+    assert isinstance(result.raw, str)
+    assert (result.value is not None) == (result.status is OK)
+    if result.status is OK and result.value.number is not None:
+        assert math.isfinite(result.value.number)
+
+
+@settings(max_examples=500)
+@given(st.one_of(st.text(), ANYTHING))
+def test_parsed_values_round_trip(raw):
+    result = parse_indicator_value(raw)
+    if result.status is OK:
+        assert parse_indicator_value(result.value.display()).value == result.value
+
+
+def test_weird_number_format_argument_is_ignored():
+    result = parse_indicator_value(0.5, number_format=None)  # type: ignore[arg-type]
+    assert result.value == IndicatorValue('＝', 0.5, '')
+
+
+def test_broken_str_does_not_raise():
+    class Broken:
+        def __str__(self):
+            raise RuntimeError('boom')
+
+    result = parse_indicator_value(Broken())
+    assert (result.status, result.raw) == (BAD, '<Broken>')

@@ -1,0 +1,106 @@
+"""Plain data passed between reader, rules, master and reports: issues, returns, file results."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+from .messages import issue_text, severity
+
+
+@dataclass(frozen=True)
+class Issue:
+    code: str
+    sheet: str = ""
+    cell: str = ""
+    params: tuple = ()  # sorted (key, value) pairs, so issues stay hashable and picklable
+
+    @classmethod
+    def make(cls, code: str, sheet: str = "", cell: str = "", **params) -> "Issue":
+        return cls(code, sheet, cell, tuple(sorted((k, _plain(v)) for k, v in params.items())))
+
+    @property
+    def severity(self) -> str:
+        return severity(self.code)
+
+    def message(self, lang: str = "zh") -> str:
+        return issue_text(self.code, lang, **dict(self.params))
+
+    def to_json(self, lang: str = "zh") -> dict:
+        return {"code": self.code, "severity": self.severity, "sheet": self.sheet, "cell": self.cell,
+                "message": self.message(lang)}
+
+
+def _plain(v):
+    if isinstance(v, (str, int, float, bool)) or v is None:
+        return v
+    return str(v)
+
+
+@dataclass
+class IndicatorRow:
+    level1: str
+    level2: str
+    slot: int
+    row: int  # 1-based sheet row
+    values: dict  # column name -> raw value
+    refs: dict  # column name -> A1 ref
+
+
+@dataclass
+class ReturnData:
+    """What one workbook holds, each value with the cell it came from."""
+    spec_name: str
+    sheet: str
+    meta: dict
+    fields: dict  # name -> raw value
+    refs: dict  # name -> A1 ref
+    indicators: list = field(default_factory=list)  # IndicatorRow
+    sections: dict = field(default_factory=dict)  # name -> list of {"标题", "内容", "ref"}
+    formulas: dict = field(default_factory=dict)  # A1 ref -> formula text (input cells only)
+    number_formats: dict = field(default_factory=dict)  # A1 ref -> format code, numeric indicator cells
+
+    @property
+    def key(self) -> str:
+        return str(self.fields.get("项目编码") or self.meta.get("project_code") or self.meta.get("unit_code") or "")
+
+
+@dataclass
+class FileResult:
+    path: str
+    status: str = "accepted"  # accepted | rejected | skipped
+    kind: str = ""  # spec kind: project | unit
+    data: ReturnData | None = None
+    issues: list = field(default_factory=list)
+    mtime: float = 0.0
+    sha256: str = ""
+
+    @property
+    def project_code(self) -> str:
+        return self.data.key if self.data else ""
+
+    def add(self, issue: Issue) -> None:
+        self.issues.append(issue)
+
+    @property
+    def errors(self) -> list:
+        return [i for i in self.issues if i.severity == "error"]
+
+    @property
+    def warnings(self) -> list:
+        return [i for i in self.issues if i.severity == "warning"]
+
+    def settle(self) -> None:
+        """Status from the issues found: any error rejects; a skip code sets the file aside."""
+        if self.errors:
+            self.status = "rejected"
+        elif any(i.severity == "skip" for i in self.issues):
+            self.status = "skipped"
+        else:
+            self.status = "accepted"
+
+    def to_json(self, lang: str = "zh") -> dict:
+        return {"path": self.path, "status": self.status, "kind": self.kind, "project_code": self.project_code,
+                "issues": [i.to_json(lang) for i in self.issues]}
+
+
+def to_dict(obj) -> dict:
+    return asdict(obj)

@@ -1,0 +1,319 @@
+"""Read returned workbooks (python-calamine) into ReturnData, every value with its cell."""
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import zipfile
+from pathlib import Path
+
+from .model import FileResult, IndicatorRow, Issue, ReturnData
+from .spec import FormSpec, bundled_specs, make_ref, parse_ref
+
+SPREADSHEET_EXT = {".xlsx", ".xlsm", ".xls", ".xltx", ".xltm", ".xlsb", ".et", ".ods"}
+_CELL = re.compile(rb'<c\b([^>]*?)(?:/>|>(.*?)</c>)', re.S)
+_ATTR = re.compile(rb'\b(r|s|t)="([^"]*)"')
+_FORMULA = re.compile(rb"<f\b[^>]*?(?:/>|>(.*?)</f>)", re.S)
+_PERCENT_BUILTIN = {9, 10}
+
+
+def _text(v) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return str(v).strip()
+
+
+def _grid_get(grid: list, ref: str):
+    r, c = parse_ref(ref)
+    if r < len(grid) and c < len(grid[r]):
+        return grid[r][c]
+    return ""
+
+
+def _meta_dict(rows: list) -> dict:
+    out = {}
+    for row in rows:
+        if len(row) >= 2 and row[0] not in ("", None):
+            out[_text(row[0])] = _text(row[1])
+    return out
+
+
+def _sheet_xml_path(zf: zipfile.ZipFile, sheet: str) -> str | None:
+    """The zip path of a sheet's XML, from workbook.xml and its relationships."""
+    from xml.sax.saxutils import escape
+
+    wb = zf.read("xl/workbook.xml")
+    name = escape(sheet, {'"': "&quot;"}).encode("utf-8")
+    m = re.search(rb'<(?:\w+:)?sheet\b[^>]*\bname="' + re.escape(name) + rb'"[^>]*>', wb)
+    if not m:
+        return None
+    rid = re.search(rb'\br:id="([^"]+)"|\bid="([^"]+)"', m.group(0))
+    if not rid:
+        return None
+    rid_v = rid.group(1) or rid.group(2)
+    rels = zf.read("xl/_rels/workbook.xml.rels")
+    for rel in re.finditer(rb"<Relationship\b[^>]*>", rels):
+        tag = rel.group(0)
+        if re.search(rb'\bId="' + re.escape(rid_v) + rb'"', tag):
+            target = re.search(rb'\bTarget="([^"]+)"', tag).group(1).decode("utf-8")
+            target = target.lstrip("/")
+            return target if target.startswith("xl/") else "xl/" + target
+    return None
+
+
+def _num_formats(zf: zipfile.ZipFile) -> list[str]:
+    """Number format code per cellXfs index (enough to tell percent cells)."""
+    try:
+        styles = zf.read("xl/styles.xml")
+    except KeyError:
+        return []
+    custom = {int(m.group(1)): m.group(2).decode("utf-8", "replace")
+              for m in re.finditer(rb'<numFmt\b[^>]*numFmtId="(\d+)"[^>]*formatCode="([^"]*)"', styles)}
+    xfs = re.search(rb"<cellXfs\b.*?</cellXfs>", styles, re.S)
+    out = []
+    for m in re.finditer(rb"<xf\b[^>]*>", xfs.group(0) if xfs else b""):
+        fid = re.search(rb'numFmtId="(\d+)"', m.group(0))
+        n = int(fid.group(1)) if fid else 0
+        out.append("0%" if n in _PERCENT_BUILTIN else custom.get(n, ""))
+    return out
+
+
+def scan_sheet_xml(path: Path, sheet: str, refs: set[str], numeric_refs: set[str]) -> tuple[dict, dict]:
+    """Formulas in `refs` and number formats of `numeric_refs`, straight from the sheet XML.
+
+    calamine gives cached values only: a formula written by openpyxl has none, so the
+    XML is the only place that shows what the cell really holds.
+    """
+    formulas, formats = {}, {}
+    with zipfile.ZipFile(path) as zf:
+        xml_path = _sheet_xml_path(zf, sheet)
+        if not xml_path:
+            return formulas, formats
+        xml = zf.read(xml_path)
+        has_f = b"<f" in xml
+        if not has_f and not numeric_refs:
+            return formulas, formats
+        fmts = _num_formats(zf) if numeric_refs else []
+        for m in _CELL.finditer(xml):
+            attrs = dict((k.decode(), v.decode()) for k, v in _ATTR.findall(m.group(1)))
+            ref = attrs.get("r", "")
+            body = m.group(2) or b""
+            if ref in refs and has_f:
+                f = _FORMULA.search(body)
+                if f:
+                    text = (f.group(1) or b"").decode("utf-8", "replace")
+                    formulas[ref] = "=" + _unescape(text) if text else "=(shared formula)"
+            if ref in numeric_refs and fmts:
+                s = int(attrs.get("s", "0") or 0)
+                formats[ref] = fmts[s] if s < len(fmts) else ""
+    return formulas, formats
+
+
+def _unescape(text: str) -> str:
+    from xml.sax.saxutils import unescape
+
+    return unescape(text, {"&quot;": '"', "&apos;": "'"})
+
+
+def identify(meta: dict, specs: list[FormSpec]) -> tuple[FormSpec | None, Issue | None]:
+    """Which form a workbook claims to be, from its metadata."""
+    same_id = [s for s in specs if s.id == meta.get("form_id")]
+    for s in same_id:
+        if s.version == meta.get("form_version"):
+            return s, None
+    if same_id:
+        return None, Issue.make("E003", same_id[0].meta_sheet, "", found=meta.get("form_version", "?"),
+                                expected=same_id[0].version)
+    return None, None
+
+
+def _check_layout(spec: FormSpec, grid: list, merged: set, slots: int, res_issues: list) -> None:
+    """Labels and merges must sit where the spec puts them; otherwise cells moved."""
+    sheet = spec.sheet
+    expected = [(lb.cell, lb.text.format(title=spec.title)) for lb in spec.labels]
+    if spec.groups:
+        expected += [(make_ref(spec.header_row - 1, i), h) for i, h in enumerate(spec.headers)]
+        c1, c2 = parse_ref(spec.level1_col + "1")[1], parse_ref(spec.level2_col + "1")[1]
+        seen1 = set()
+        for s in spec.slot_rows(slots):
+            if s.level1 not in seen1:
+                seen1.add(s.level1)
+                expected.append((make_ref(s.row0, c1), s.level1))
+            if s.index == 0:
+                expected.append((make_ref(s.row0, c2), s.level2))
+    for ref, text in expected:
+        found = _text(_grid_get(grid, ref))
+        if found != text:
+            res_issues.append(Issue.make("E005", sheet, ref, expected=text, found=found or "（空）"))
+            return  # one moved label is enough; the rest would repeat it
+    for rng in _expected_merges(spec, slots):
+        if rng not in merged:
+            res_issues.append(Issue.make("E008", sheet, rng.split(":")[0], range=rng))
+            return
+
+
+def _expected_merges(spec: FormSpec, slots: int) -> list[str]:
+    out = [x.merge for x in (*spec.labels, *spec.fields) if x.merge]
+    if spec.groups and slots > 1:
+        rows = spec.slot_rows(slots)
+        for col, attr in ((spec.level1_col, "level1"), (spec.level2_col, "level2")):
+            names = []
+            for s in rows:
+                if getattr(s, attr) not in names:
+                    names.append(getattr(s, attr))
+            for n in names:
+                rr = [s.row0 for s in rows if getattr(s, attr) == n]
+                out.append(f"{col}{rr[0] + 1}:{col}{rr[-1] + 1}")
+    return out
+
+
+def _merged_set(sheet) -> set:
+    out = set()
+    for (r1, c1), (r2, c2) in sheet.merged_cell_ranges or ():
+        out.add(f"{make_ref(r1, c1)}:{make_ref(r2, c2)}")
+    return out
+
+
+def _input_refs(spec: FormSpec, slots: int) -> list[str]:
+    refs = [f.cell for f in spec.input_fields]
+    for s in spec.slot_rows(slots) if spec.groups else ():
+        refs += [make_ref(s.row0, parse_ref(c.col + "1")[1]) for c in spec.columns]
+    for sec in spec.sections:
+        for i in range(sec.slots):
+            refs += [f"{sec.title_col}{sec.first_row + i}", f"{sec.text_col}{sec.first_row + i}"]
+    return refs
+
+
+def _extract(spec: FormSpec, grid: list, meta: dict, slots: int) -> ReturnData:
+    fields = {f.name: _grid_get(grid, f.cell) for f in spec.fields}
+    refs = {f.name: f.cell for f in spec.fields}
+    data = ReturnData(spec_name=Path(spec.path).stem, sheet=spec.sheet, meta=meta, fields=fields, refs=refs)
+    if spec.groups:
+        for s in spec.slot_rows(slots):
+            vals, crefs = {}, {}
+            for c in spec.columns:
+                ref = make_ref(s.row0, parse_ref(c.col + "1")[1])
+                vals[c.name], crefs[c.name] = _grid_get(grid, ref), ref
+            if any(_text(v) for v in vals.values()):
+                data.indicators.append(IndicatorRow(s.level1, s.level2, s.index, s.row0 + 1, vals, crefs))
+    for sec in spec.sections:
+        items = []
+        for i in range(sec.slots):
+            r = sec.first_row + i
+            title, text = _grid_get(grid, f"{sec.title_col}{r}"), _grid_get(grid, f"{sec.text_col}{r}")
+            if _text(title) or _text(text):
+                items.append({"标题": _text(title), "内容": _text(text), "ref": f"{sec.title_col}{r}", "text_ref": f"{sec.text_col}{r}"})
+        data.sections[sec.name] = items
+    return data
+
+
+def _slots_from_meta(spec: FormSpec, meta: dict) -> int:
+    try:
+        n = int(meta.get("slots", spec.slots))
+    except ValueError:
+        return spec.slots
+    return n if 1 <= n <= max(spec.max_slots, spec.slots) else spec.slots
+
+
+def parse_workbook(path: Path, specs: list[FormSpec] | None = None) -> FileResult:
+    """Read one workbook that passed the safety precheck. Never raises for a bad workbook."""
+    from python_calamine import CalamineWorkbook
+
+    specs = specs or bundled_specs()
+    res = FileResult(str(path))
+    try:
+        wb = CalamineWorkbook.from_path(str(path))
+        names = wb.sheet_names
+        meta_names = {s.meta_sheet for s in specs}
+        meta_sheet = next((n for n in names if n in meta_names), None)
+        meta = _meta_dict(wb.get_sheet_by_name(meta_sheet).to_python()) if meta_sheet else {}
+        spec, problem = identify(meta, specs) if meta else (None, None)
+        if problem:
+            res.add(problem)
+            return res
+        if spec is None:
+            form = next((s for s in specs if s.sheet in names), None)
+            if form is None or meta:
+                res.add(Issue.make("E001", title=specs[0].title, sheet=specs[0].sheet))
+            else:
+                res.add(Issue.make("E002", form.sheet))
+            return res
+        res.kind = spec.kind
+        if spec.sheet not in names:
+            res.add(Issue.make("E004", spec.sheet, "", sheet=spec.sheet))
+            return res
+        sheet = wb.get_sheet_by_name(spec.sheet)
+        grid = sheet.to_python(skip_empty_area=False)
+        slots = _slots_from_meta(spec, meta)
+        _check_layout(spec, grid, _merged_set(sheet), slots, res.issues)
+        if res.issues:
+            return res
+        data = _extract(spec, grid, meta, slots)
+        numeric = {ir.refs["指标值"] for ir in data.indicators
+                   if "指标值" in ir.refs and isinstance(ir.values.get("指标值"), (int, float))}
+        data.formulas, data.number_formats = scan_sheet_xml(path, spec.sheet, set(_input_refs(spec, slots)), numeric)
+        res.data = data
+    except Exception as exc:  # calamine raises many error types for damaged files
+        res.add(Issue.make("F016", error=f"{type(exc).__name__}: {str(exc)[:200]}"))
+    return res
+
+
+def file_digest(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def read_file(path: Path | str, specs: list[FormSpec] | None = None, limits=None) -> FileResult:
+    """Precheck then parse one file; the unit of work a worker process runs."""
+    from .safety import Limits, precheck
+
+    path = Path(path)
+    rej = precheck(path, limits or Limits.from_env())
+    if rej is not None:
+        res = FileResult(str(path))
+        res.add(Issue.make(rej.code, **rej.detail))
+        res.settle()
+        return res
+    res = parse_workbook(path, specs)
+    try:
+        st = path.stat()
+        res.mtime = st.st_mtime
+        res.sha256 = file_digest(path)
+    except OSError:
+        pass
+    return res
+
+
+def discover(paths: list[str | Path]) -> tuple[list[Path], list[FileResult]]:
+    """Expand files and folders (recursively, sorted). Non-spreadsheets in folders are reported, not lost."""
+    files: list[Path] = []
+    skipped: list[FileResult] = []
+    seen = set()
+    for p in paths:
+        p = Path(p)
+        if p.is_dir():
+            for dirpath, dirnames, filenames in os.walk(p):
+                dirnames.sort()
+                for name in sorted(filenames):
+                    f = Path(dirpath) / name
+                    if f.suffix.lower() in SPREADSHEET_EXT or name.startswith(("~$", ".~lock.")):
+                        candidates = [f]
+                    else:
+                        r = FileResult(str(f))
+                        r.add(Issue.make("F015", ext=f.suffix or "（无）"))
+                        r.settle()
+                        skipped.append(r)
+                        candidates = []
+                    for c in candidates:
+                        if c not in seen:
+                            seen.add(c)
+                            files.append(c)
+        elif p not in seen:
+            seen.add(p)
+            files.append(p)
+    return files, skipped

@@ -1,0 +1,361 @@
+"""Write locked, fill-in templates (xlsxwriter) from a form spec and one registry row."""
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import re
+import secrets
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import xlsxwriter
+
+from . import __version__
+from .spec import FormSpec, make_ref, parse_ref
+
+INPUT_BG = "#FFF2CC"
+LABEL_BG = "#F2F2F2"
+_ILLEGAL = re.compile(r'[\\/:*?"<>|\x00-\x1f]')
+
+
+@dataclass
+class FormValues:
+    """Values of the input cells of one form: scalar fields by name, indicator rows by 二级指标."""
+    fields: dict = field(default_factory=dict)
+    indicators: dict = field(default_factory=dict)  # level2 -> list of {column name: value}
+    sections: dict = field(default_factory=dict)  # section name -> list of {"标题", "内容"}
+
+
+def format_source(template: str, row: dict) -> str:
+    """Registry value for a locked field: a column name or a '{col}{col}' pattern."""
+    if "{" not in template:
+        value = row.get(template, "")
+        return "" if value is None else str(value)
+    return template.format(**{k: ("" if v is None else v) for k, v in row.items() if isinstance(k, str)})
+
+
+def locked_values(spec: FormSpec, row: dict) -> dict[str, str]:
+    return {f.name: format_source(f.source, row) for f in spec.locked_fields}
+
+
+def locked_digest(spec: FormSpec, values: dict[str, str]) -> str:
+    """Digest binding the locked values to the form; recomputed from what a return holds."""
+    parts = [spec.id, spec.version] + [f"{k}={values.get(k, '')}" for k in sorted(values)]
+    return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()
+
+
+def safe_filename(name: str, limit: int = 150) -> str:
+    name = _ILLEGAL.sub("_", name).strip().strip(".")
+    stem, dot, ext = name.rpartition(".")
+    if len(name.encode("utf-8")) > limit and dot:
+        stem = stem.encode("utf-8")[: limit - len(ext) - 1].decode("utf-8", "ignore")
+        name = f"{stem}.{ext}"
+    return name or "_"
+
+
+def template_filename(spec: FormSpec, row: dict) -> str:
+    return safe_filename(format_source(spec.file_name, row))
+
+
+def generated_at() -> str:
+    """ISO timestamp, fixed by SOURCE_DATE_EPOCH for reproducible output."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    t = int(epoch) if epoch and epoch.isdigit() else int(time.time())
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t))
+
+
+def new_password() -> str:
+    return secrets.token_urlsafe(9)
+
+
+class _Formats:
+    """The cell formats of one workbook (xlsxwriter binds formats to a workbook)."""
+
+    def __init__(self, wb, font: str):
+        base = {"font_name": font, "font_size": 11, "valign": "vcenter", "text_wrap": True, "border": 1}
+        self.label = wb.add_format({**base, "bold": True, "align": "center", "bg_color": LABEL_BG})
+        self.title = wb.add_format({"font_name": font, "font_size": 16, "bold": True, "align": "center", "valign": "vcenter"})
+        self.unit = wb.add_format({"font_name": font, "font_size": 10, "align": "right", "valign": "vcenter"})
+        self.unit_line = wb.add_format({"font_name": font, "font_size": 11, "align": "left", "valign": "vcenter"})
+        self.locked_text = wb.add_format({**base, "align": "left"})
+        self.locked_money = wb.add_format({**base, "align": "right", "num_format": "0.00"})
+        inp = {**base, "locked": False, "bg_color": INPUT_BG}
+        self.input_text = wb.add_format({**inp, "align": "left"})
+        self.input_center = wb.add_format({**inp, "align": "center"})
+        self.input_percent = wb.add_format({**inp, "align": "center", "num_format": '0.00"%"'})
+        self.group = wb.add_format({**base, "bold": True, "align": "center"})
+        self.plain = wb.add_format({"font_name": font, "font_size": 11, "text_wrap": True, "valign": "top"})
+        self.bold = wb.add_format({"font_name": font, "font_size": 11, "bold": True, "valign": "top"})
+        self.head = wb.add_format({"font_name": font, "font_size": 14, "bold": True})
+
+
+def _put(ws, ref: str, merge: str, value, fmt):
+    """Write one value (text always as a string, never a formula) into a cell or merged range."""
+    if merge and merge.split(":")[0] != merge.split(":")[-1]:
+        (r1, c1), (r2, c2) = (parse_ref(x) for x in merge.split(":"))
+        ws.merge_range(r1, c1, r2, c2, "", fmt)
+    r, c = parse_ref(ref)
+    if value is None or value == "":
+        ws.write_blank(r, c, None, fmt)
+    elif isinstance(value, (int, float)) and not isinstance(value, bool):
+        ws.write_number(r, c, value, fmt)
+    else:
+        ws.write_string(r, c, str(value), fmt)
+
+
+def _number_or_text(value):
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return value
+
+
+def _list_ref(spec: FormSpec, col: int, n: int) -> str:
+    letter = chr(65 + col)
+    return f"='{spec.lists_sheet}'!${letter}$1:${letter}${n}"
+
+
+def _write_lists(wb, spec: FormSpec) -> dict[str, str]:
+    """Dropdown sources on a hidden sheet: WPS and Excel cap inline lists at 255 characters."""
+    lists: dict[str, tuple[str, ...]] = {}
+    for f in spec.fields:
+        if f.choices:
+            lists[f.name] = f.choices
+    for c in spec.columns:
+        if c.suggest:
+            lists[c.name] = c.suggest
+    refs = {}
+    if not lists:
+        return refs
+    ws = wb.add_worksheet(spec.lists_sheet)
+    for col, (name, items) in enumerate(lists.items()):
+        for i, item in enumerate(items):
+            ws.write_string(i, col, item)
+        refs[name] = _list_ref(spec, col, len(items))
+    ws.hide()
+    return refs
+
+
+def _validation_for_field(f, lists: dict[str, str]) -> dict | None:
+    title = f.name[:32]
+    if f.type == "percent":
+        return {"validate": "decimal", "criteria": "between", "minimum": 0, "maximum": 100,
+                "input_title": title, "input_message": f.prompt[:255],
+                "error_title": "数值超出范围", "error_message": "请填写 0–100 之间的数字（百分比）。"}
+    if f.choices:
+        return {"validate": "list", "source": lists[f.name], "input_title": title,
+                "input_message": f.prompt[:255], "error_title": "请从列表选择",
+                "error_message": "只能填写：" + "、".join(f.choices)}
+    if f.prompt:
+        v = {"validate": "any", "input_title": title, "input_message": f.prompt[:255]}
+        if f.max_length:
+            v = {"validate": "length", "criteria": "<=", "value": f.max_length, "input_title": title,
+                 "input_message": f.prompt[:255], "error_title": "内容过长",
+                 "error_message": f"不超过 {f.max_length} 个字。"}
+        return v
+    return None
+
+
+def _validation_for_column(c, lists: dict[str, str]) -> dict:
+    title = c.name[:32]
+    if c.suggest:
+        # "information" lets an office type its own basis: the list is a suggestion.
+        return {"validate": "list", "source": lists[c.name], "error_type": "information",
+                "input_title": title, "input_message": c.prompt[:255],
+                "error_title": "不在列表中", "error_message": "不在推荐列表中，确认使用本单位的依据吗？"}
+    if c.max_length and c.type != "indicator_value":
+        return {"validate": "length", "criteria": "<=", "value": c.max_length, "input_title": title,
+                "input_message": c.prompt[:255], "error_title": "内容过长",
+                "error_message": f"不超过 {c.max_length} 个字。"}
+    return {"validate": "any", "input_title": title, "input_message": c.prompt[:255]}
+
+
+def _write_form_sheet(wb, ws, spec: FormSpec, row: dict, values: FormValues, slots: int, fmt: _Formats, lists):
+    for i, w in enumerate(spec.widths):
+        ws.set_column(i, i, w)
+    for lb in spec.labels:
+        style = {"title": fmt.title, "unit": fmt.unit}.get(lb.style, fmt.label)
+        _put(ws, lb.cell, lb.merge, lb.text.format(title=spec.title), style)
+    locked = locked_values(spec, row)
+    for f in spec.fields:
+        r, c = parse_ref(f.cell)
+        if f.height:
+            ws.set_row(r, f.height)
+        if f.locked:
+            style = fmt.locked_money if f.type == "money" else (fmt.unit_line if f.style == "unit_line" else fmt.locked_text)
+            value = _number_or_text(locked[f.name]) if f.type == "money" else locked[f.name]
+            _put(ws, f.cell, f.merge, value, style)
+            continue
+        value = values.fields.get(f.name, f.default or row.get(f.name) or "")
+        style = fmt.input_percent if f.type == "percent" else (fmt.input_center if f.choices else fmt.input_text)
+        if f.type == "percent":
+            value = _number_or_text(value)
+        _put(ws, f.cell, f.merge, value, style)
+        v = _validation_for_field(f, lists)
+        if v:
+            target = f.merge or f.cell
+            ws.data_validation(target.split(":")[0] + ":" + target.split(":")[-1], v)
+    if spec.groups:
+        _write_indicator_table(ws, spec, values, slots, fmt, lists)
+    for sec in spec.sections:
+        _write_section(ws, spec, sec, values, fmt)
+
+
+def _write_indicator_table(ws, spec: FormSpec, values: FormValues, slots: int, fmt: _Formats, lists):
+    hr = spec.header_row - 1
+    for i, h in enumerate(spec.headers):
+        ws.write_string(hr, i, h, fmt.label)
+    rows = spec.slot_rows(slots)
+    c1, c2 = (parse_ref(spec.level1_col + "1")[1], parse_ref(spec.level2_col + "1")[1])
+    for g in spec.groups:
+        g_rows = [s.row0 for s in rows if s.level1 == g.name]
+        _merge_or_write(ws, g_rows[0], g_rows[-1], c1, g.name, fmt.group)
+        for l2 in g.level2:
+            l2_rows = [s.row0 for s in rows if s.level2 == l2.name]
+            _merge_or_write(ws, l2_rows[0], l2_rows[-1], c2, l2.name, fmt.group)
+    by_l2: dict[str, list] = {}
+    for s in rows:
+        filled = values.indicators.get(s.level2, [])
+        item = filled[s.index] if s.index < len(filled) else {}
+        by_l2.setdefault(s.level2, []).append(s.row0)
+        for col in spec.columns:
+            cc = parse_ref(col.col + "1")[1]
+            v = item.get(col.name, "")
+            if v is None or v == "":
+                ws.write_blank(s.row0, cc, None, fmt.input_text)
+            else:
+                ws.write_string(s.row0, cc, str(v), fmt.input_text)
+    first, last = rows[0].row0, rows[-1].row0
+    for col in spec.columns:
+        cc = parse_ref(col.col + "1")[1]
+        ws.data_validation(first, cc, last, cc, _validation_for_column(col, lists))
+
+
+def _merge_or_write(ws, r1, r2, c, text, fmt):
+    if r2 > r1:
+        ws.merge_range(r1, c, r2, c, text, fmt)
+    else:
+        ws.write_string(r1, c, text, fmt)
+
+
+def _write_section(ws, spec, sec, values: FormValues, fmt: _Formats):
+    items = values.sections.get(sec.name, [])
+    tc, xc = parse_ref(sec.title_col + "1")[1], parse_ref(sec.text_col + "1")[1]
+    end = parse_ref(sec.text_merge_to + "1")[1]
+    for i in range(sec.slots):
+        r = sec.first_row - 1 + i
+        item = items[i] if i < len(items) else {}
+        ws.write_string(r, 0, f"（{_CN_NUM[i] if i < len(_CN_NUM) else i + 1}）", fmt.label) if tc != 0 else None
+        title = item.get("标题", "")
+        ws.write_string(r, tc, title, fmt.input_text) if title else ws.write_blank(r, tc, None, fmt.input_text)
+        text = item.get("内容", "")
+        if end > xc:
+            ws.merge_range(r, xc, r, end, "", fmt.input_text)
+        ws.write_string(r, xc, text, fmt.input_text) if text else ws.write_blank(r, xc, None, fmt.input_text)
+        ws.set_row(r, 60)
+    ws.data_validation(sec.first_row - 1, xc, sec.first_row - 2 + sec.slots, xc,
+                       {"validate": "any", "input_title": sec.name[:32], "input_message": f"{sec.name}：每行一项，左侧填标题，右侧填内容。"})
+
+
+_CN_NUM = "一二三四五六七八九十"
+
+
+def _page_setup(ws, spec: FormSpec, slots: int):
+    last_col = len(spec.widths) - 1
+    ws.set_paper(9)  # A4
+    ws.set_portrait()
+    ws.fit_to_pages(1, 0)
+    ws.center_horizontally()
+    ws.set_margins(left=0.5, right=0.5, top=0.6, bottom=0.6)
+    ws.print_area(0, 0, spec.last_row(slots) - 1, last_col)
+    if spec.header_row:
+        ws.repeat_rows(spec.header_row - 1)
+    ws.freeze_panes(3, 0)
+    ws.set_footer("&C第 &P 页，共 &N 页")
+
+
+def _write_meta(wb, spec: FormSpec, row: dict, slots: int, extra: dict):
+    ws = wb.add_worksheet(spec.meta_sheet)
+    locked = locked_values(spec, row)
+    meta = {
+        "form_id": spec.id,
+        "form_version": spec.version,
+        "kind": spec.kind,
+        "year": str(spec.year),
+        "unit_code": str(row.get("单位编码", "")),
+        "project_code": str(row.get("项目编码", "")) if spec.kind == "project" else "",
+        "slots": str(slots),
+        "locked_digest": locked_digest(spec, locked),
+        "tool_version": __version__,
+        "generated_at": generated_at(),
+        **{k: str(v) for k, v in extra.items()},
+    }
+    for i, (k, v) in enumerate(meta.items()):
+        ws.write_string(i, 0, k)
+        ws.write_string(i, 1, v)
+    ws.protect(secrets.token_hex(8))
+    ws.very_hidden()
+
+
+def _write_guide(wb, spec: FormSpec, fmt: _Formats):
+    from .guide import guide_lines
+
+    ws = wb.add_worksheet(spec.guide_sheet)
+    ws.set_column(0, 0, 100)
+    for i, (kind, text) in enumerate(guide_lines(spec)):
+        ws.write_string(i, 0, text, {"h": fmt.head, "b": fmt.bold}.get(kind, fmt.plain))
+    ws.protect()
+
+
+def write_template(spec: FormSpec, row: dict, target, *, password: str, slots: int | None = None,
+                   values: FormValues | None = None, meta_extra: dict | None = None) -> None:
+    """Write one template to `target` (a path or a binary file object)."""
+    slots = slots or spec.slots
+    wb = xlsxwriter.Workbook(target, {"in_memory": True})
+    _set_properties(wb, spec)
+    fmt = _Formats(wb, spec.font)
+    ws = wb.add_worksheet(spec.sheet)
+    _write_guide(wb, spec, fmt)
+    lists = _write_lists(wb, spec)
+    _write_form_sheet(wb, ws, spec, row, values or FormValues(), slots, fmt, lists)
+    _page_setup(ws, spec, slots)
+    ws.protect(password, {"select_locked_cells": True, "select_unlocked_cells": True, "format_rows": True})
+    ws.activate()
+    _write_meta(wb, spec, row, slots, meta_extra or {})
+    wb.close()
+
+
+def _set_properties(wb, spec: FormSpec):
+    props = {"title": spec.title, "comments": f"{spec.id} {spec.version}"}
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if epoch and epoch.isdigit():
+        import datetime as dt
+
+        props["created"] = dt.datetime.fromtimestamp(int(epoch), dt.timezone.utc).replace(tzinfo=None)
+    wb.set_properties(props)
+
+
+def template_bytes(spec: FormSpec, row: dict, **kw) -> bytes:
+    buf = io.BytesIO()
+    write_template(spec, row, buf, **kw)
+    return buf.getvalue()
+
+
+def generate(spec: FormSpec, rows: list[dict], out_dir: Path, *, password: str, slots: int | None = None,
+             prefill: dict[str, FormValues] | None = None, progress=None) -> list[Path]:
+    """One template per registry row; returns the written paths in registry order."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for row in rows:
+        path = out_dir / template_filename(spec, row)
+        values = (prefill or {}).get(row.get(spec.key, ""))
+        tmp = path.with_name(path.name + ".tmp")
+        with open(tmp, "wb") as fh:
+            write_template(spec, row, fh, password=password, slots=slots, values=values)
+        os.replace(tmp, path)
+        paths.append(path)
+        if progress:
+            progress()
+    return paths
