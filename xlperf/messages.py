@@ -53,6 +53,7 @@ ISSUES: dict[str, tuple[str, str, str]] = {
     "E117": ("error", "“{field}”应为 {choices} 之一，实际为“{found}”", "'{field}' must be one of {choices}, found '{found}'"),
     "E118": ("error", "“{level1}”下至少需要填写 {count} 个指标", "'{level1}' needs at least {count} indicator(s)"),
     "E119": ("error", "单位 {found} 不在项目库中", "unit {found} is not in the registry"),
+    "E120": ("error", "指标值为“是否”（模板占位），请改为具体目标值或 达成预期指标", "indicator value is '是否' (a template placeholder); give the real target or 达成预期指标"),
     # -- warnings: quality problems the published seed itself has --
     "W201": ("warning", "指标值为“是否”（模板占位），请改为具体目标值或 达成预期指标", "indicator value is '是否' (a template placeholder); give the real target or 达成预期指标"),
     "W202": ("warning", "绩效目标中有重复的条目：“{line}”", "duplicated line in the goals: '{line}'"),

@@ -88,9 +88,9 @@ class FileResult:
     def warnings(self) -> list:
         return [i for i in self.issues if i.severity == "warning"]
 
-    def settle(self) -> None:
-        """Status from the issues found: any error rejects; a skip code sets the file aside."""
-        if self.errors:
+    def settle(self, strict: bool = False) -> None:
+        """Status from the issues found: any error rejects (any warning too when strict); a skip sets aside."""
+        if self.errors or (strict and self.warnings):
             self.status = "rejected"
         elif any(i.severity == "skip" for i in self.issues):
             self.status = "skipped"

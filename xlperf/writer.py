@@ -40,9 +40,33 @@ def locked_values(spec: FormSpec, row: dict) -> dict[str, str]:
     return {f.name: format_source(f.source, row) for f in spec.locked_fields}
 
 
-def locked_digest(spec: FormSpec, values: dict[str, str]) -> str:
+def canonical_locked(spec: FormSpec, values: dict) -> dict[str, str]:
+    """Locked values as comparable text: amounts with two decimals, other text stripped."""
+    from .registry import money
+
+    out = {}
+    for f in spec.locked_fields:
+        v = values.get(f.name)
+        if f.type == "money":
+            m = money(v)
+            out[f.name] = f"{m:.2f}" if m is not None else _plain_text(v)
+        else:
+            out[f.name] = _plain_text(v)
+    return out
+
+
+def _plain_text(v) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, float) and v.is_integer():
+        v = int(v)
+    return str(v).strip()
+
+
+def locked_digest(spec: FormSpec, values: dict) -> str:
     """Digest binding the locked values to the form; recomputed from what a return holds."""
-    parts = [spec.id, spec.version] + [f"{k}={values.get(k, '')}" for k in sorted(values)]
+    canon = canonical_locked(spec, values)
+    parts = [spec.id, spec.version] + [f"{k}={canon[k]}" for k in sorted(canon)]
     return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()
 
 

@@ -1,0 +1,59 @@
+"""The demo round on the bundled seed data: generate, fill like a sub-unit, validate, consolidate."""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from .fill import fill_project, load_projects
+from .messages import ui
+from .pipeline import run, write_json_atomic
+from .registry import bundled_registry_path, load_registry
+from .rules import Options
+from .spec import load_spec
+from .writer import generate, new_password
+
+DEMO_PASSWORD_FILE = "password.txt"
+
+
+def fill_all(spec, templates: list[Path], out_dir: Path, projects: dict, registry) -> list[Path]:
+    """Fill every generated template with its project's seed content, as a sub-unit would."""
+    out = []
+    for row, tpl in zip(registry.rows, templates):
+        project = projects[row["项目编码"]]
+        target = out_dir / tpl.name
+        fill_project(tpl, target, project, spec)
+        out.append(target)
+    return out
+
+
+def run_demo(out: Path, lang: str, echo, print_report, write_master) -> int:
+    spec = load_spec()
+    registry = load_registry(bundled_registry_path())
+    projects = load_projects()
+    for sub in ("templates", "returns"):
+        shutil.rmtree(out / sub, ignore_errors=True)
+    out.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(registry.path, out / "registry.csv")
+    echo(ui("demo_step", lang, step="1. generate / 生成模板"))
+    pw = new_password()
+    (out / DEMO_PASSWORD_FILE).write_text(pw + "\n", encoding="utf-8")
+    templates = generate(spec, registry.rows, out / "templates", password=pw)
+    echo(ui("generated", lang, count=len(templates), dir=out / "templates"))
+    echo(ui("demo_step", lang, step="2. fill / 模拟填报 (openpyxl)"))
+    returns = fill_all(spec, templates, out / "returns", projects, registry)
+    echo(f"{len(returns)} → {out / 'returns'}")
+    echo(ui("demo_step", lang, step="3. validate / 校验"))
+    report = run([out / "returns"], registry, Options(duplicates="latest"))
+    print_report(report, quiet=False, limit=12)
+    write_json_atomic(out / "report.json", report.to_json(lang))
+    echo(ui("json_written", lang, path=out / "report.json"))
+    echo(ui("demo_step", lang, step="4. consolidate / 汇总"))
+    info = write_master(out / "master.xlsx", report, registry, ("xlsx", "csv", "parquet"))
+    echo("")
+    echo(("输出：" if lang == "zh" else "outputs:"))
+    for label, p in (("templates", out / "templates"), ("returns", out / "returns"), ("password", out / DEMO_PASSWORD_FILE),
+                     ("report", out / "report.json"), ("master", out / "master.xlsx")):
+        echo(f"  {label:10s} {p}")
+    echo(("合计：" if lang == "zh" else "totals: ") +
+         f"{info['projects']} 个项目 / projects, 预算数 {info['budget_total']} 万元, {info['indicators']} 条指标 / indicator rows")
+    return 0 if report.count("rejected") == 0 and info["missing"] == 0 else 1

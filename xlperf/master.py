@@ -1,0 +1,296 @@
+"""Build the master tables from accepted returns and write them as xlsx, CSV and Parquet."""
+from __future__ import annotations
+
+import csv
+import io
+import os
+from collections import defaultdict
+from decimal import Decimal
+from pathlib import Path
+
+from .pipeline import Report
+from .registry import Registry, money
+from .rules import text
+from .spec import load_spec
+from .values import QUALITATIVE, parse_indicator_value
+
+SHEETS = ("项目汇总", "绩效指标", "问题清单", "未报送", "概览")
+EXCEL_MAX_ROWS = 1_048_576
+PLAN = ("3月底", "6月底", "10月底", "12月底")
+PROJECT_COLUMNS = ["单位编码", "单位名称", "项目编码", "项目名称", "预算数", "财政资金", "其他资金", "资金用途",
+                   *PLAN, "涉密", "绩效目标", "指标数", "提示数", "来源文件", "来源工作表", "来源单元格"]
+INDICATOR_COLUMNS = ["项目编码", "项目名称", "一级指标", "二级指标", "三级指标", "绩效指标描述", "计算符号", "指标值",
+                     "计量单位", "指标值确定依据", "涉密", "原始指标值", "来源文件", "来源工作表", "来源单元格"]
+ISSUE_COLUMNS = ["来源文件", "状态", "项目编码", "代码", "级别", "工作表", "单元格", "说明"]
+MISSING_COLUMNS = ["单位编码", "单位名称", "项目编码", "项目名称", "预算数", "情况", "来源文件"]
+OVERVIEW_COLUMNS = ["单位编码", "单位名称", "项目数", "已通过", "已退回", "未报送", "预算数合计", "已通过预算数"]
+MONEY_COLS = {"预算数", "财政资金", "其他资金", "预算数合计", "已通过预算数"}
+PERCENT_COLS = set(PLAN)
+_STATUS_ZH = {"accepted": "通过", "rejected": "退回", "skipped": "跳过"}
+_SEV_ZH = {"error": "错误", "warning": "提示", "skip": "跳过"}
+
+
+def _f(v) -> float | None:
+    m = money(v)
+    return float(m) if m is not None else None
+
+
+def _plan_numbers(fields: dict) -> list:
+    from .rules import _percent_values
+
+    return _percent_values([fields.get(p) for p in PLAN])
+
+
+def project_rows(report: Report) -> list[dict]:
+    rows = []
+    for res in report.accepted:
+        if res.kind != "project":
+            continue
+        d = res.data
+        f = d.fields
+        unit_code, unit_name = d.meta.get("unit_code", ""), text(f.get("单位"))
+        if unit_name.startswith(unit_code):
+            unit_name = unit_name[len(unit_code):]
+        row = {"单位编码": unit_code, "单位名称": unit_name, "项目编码": text(f.get("项目编码")),
+               "项目名称": text(f.get("项目名称")), "预算数": _f(f.get("预算数")), "财政资金": _f(f.get("财政资金")),
+               "其他资金": _f(f.get("其他资金")), "资金用途": text(f.get("资金用途"))}
+        for p, n in zip(PLAN, _plan_numbers(f)):
+            row[p] = None if n is None else n / 100
+        row.update({"涉密": text(f.get("涉密")) or "否", "绩效目标": text(f.get("绩效目标")),
+                    "指标数": len(d.indicators), "提示数": len(res.warnings), "来源文件": res.path,
+                    "来源工作表": d.sheet, "来源单元格": d.refs.get("项目编码", "")})
+        rows.append(row)
+    rows.sort(key=lambda r: (r["单位编码"], r["项目编码"]))
+    return rows
+
+
+def indicator_rows(report: Report) -> list[dict]:
+    rows = []
+    for res in sorted(report.accepted, key=lambda r: r.project_code):
+        if res.kind != "project":
+            continue
+        d = res.data
+        secret = text(d.fields.get("涉密")) or "否"
+        for ir in d.indicators:
+            v = ir.values
+            raw = v.get("指标值")
+            pr = parse_indicator_value(raw.strip() if isinstance(raw, str) else raw,
+                                       number_format=d.number_formats.get(ir.refs.get("指标值", ""), ""))
+            iv = pr.value
+            if iv is None:
+                symbol, value, unit = "", text(raw), ""
+            elif iv.symbol == QUALITATIVE:
+                symbol, value, unit = QUALITATIVE, iv.text, ""
+            else:
+                symbol, value, unit = iv.symbol, iv.number, iv.unit
+            refs = list(ir.refs.values())
+            rows.append({"项目编码": text(d.fields.get("项目编码")), "项目名称": text(d.fields.get("项目名称")),
+                         "一级指标": ir.level1, "二级指标": ir.level2, "三级指标": text(v.get("三级指标")),
+                         "绩效指标描述": text(v.get("绩效指标描述")), "计算符号": symbol, "指标值": value,
+                         "计量单位": unit, "指标值确定依据": text(v.get("指标值确定依据")), "涉密": secret,
+                         "原始指标值": text(raw), "来源文件": res.path, "来源工作表": d.sheet,
+                         "来源单元格": f"{refs[0]}:{refs[-1]}"})
+    return rows
+
+
+def issue_rows(report: Report, lang: str = "zh") -> list[dict]:
+    rows = []
+    for res in report.files:
+        for i in res.issues:
+            rows.append({"来源文件": res.path, "状态": _STATUS_ZH[res.status] if lang == "zh" else res.status,
+                         "项目编码": res.project_code, "代码": i.code,
+                         "级别": _SEV_ZH.get(i.severity, i.severity) if lang == "zh" else i.severity,
+                         "工作表": i.sheet, "单元格": i.cell, "说明": i.message(lang)})
+    return rows
+
+
+def missing_rows(report: Report, registry: Registry) -> list[dict]:
+    accepted = {r.project_code for r in report.accepted if r.kind == "project"}
+    rejected = defaultdict(list)
+    for r in report.files:
+        if r.status == "rejected" and r.project_code:
+            rejected[r.project_code].append(r.path)
+    rows = []
+    for reg in registry.rows:
+        code = reg["项目编码"]
+        if code in accepted:
+            continue
+        state = "已退回" if code in rejected else "未报送"
+        rows.append({"单位编码": reg["单位编码"], "单位名称": reg["单位名称"], "项目编码": code,
+                     "项目名称": reg["项目名称"], "预算数": float(reg["预算数"]), "情况": state,
+                     "来源文件": "；".join(rejected.get(code, []))})
+    return rows
+
+
+def overview_rows(report: Report, registry: Registry) -> list[dict]:
+    accepted = {r.project_code for r in report.accepted if r.kind == "project"}
+    rejected = {r.project_code for r in report.files if r.status == "rejected" and r.project_code}
+    units: dict[str, dict] = {}
+    for reg in registry.rows:
+        u = units.setdefault(reg["单位编码"], {"单位编码": reg["单位编码"], "单位名称": reg["单位名称"], "项目数": 0,
+                                              "已通过": 0, "已退回": 0, "未报送": 0, "预算数合计": Decimal(0),
+                                              "已通过预算数": Decimal(0)})
+        code = reg["项目编码"]
+        u["项目数"] += 1
+        u["预算数合计"] += reg["预算数"]
+        if code in accepted:
+            u["已通过"] += 1
+            u["已通过预算数"] += reg["预算数"]
+        elif code in rejected:
+            u["已退回"] += 1
+        else:
+            u["未报送"] += 1
+    rows = [units[k] for k in sorted(units)]
+    total = {"单位编码": "合计", "单位名称": ""}
+    for c in OVERVIEW_COLUMNS[2:]:
+        total[c] = sum((r[c] for r in rows), Decimal(0) if c in MONEY_COLS else 0)
+    rows.append(total)
+    for r in rows:
+        for c in MONEY_COLS & set(r):
+            r[c] = float(r[c])
+    return rows
+
+
+def build_tables(report: Report, registry: Registry, lang: str = "zh") -> dict[str, tuple[list, list]]:
+    """Sheet name -> (columns, rows). Sheet names are a contract (DESIGN §3)."""
+    return {
+        "项目汇总": (PROJECT_COLUMNS, project_rows(report)),
+        "绩效指标": (INDICATOR_COLUMNS, indicator_rows(report)),
+        "问题清单": (ISSUE_COLUMNS, issue_rows(report, lang)),
+        "未报送": (MISSING_COLUMNS, missing_rows(report, registry)),
+        "概览": (OVERVIEW_COLUMNS, overview_rows(report, registry)),
+    }
+
+
+# ---------------------------------------------------------------- writers ------
+def _atomic_target(path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return path.with_name(f".{path.name}.tmp{os.getpid()}")
+
+
+def _width(col: str, rows: list) -> int:
+    sample = [len(str(col)) * 2] + [len(str(r.get(col) or "")) * 2 for r in rows[:200]]
+    return max(8, min(60, max(sample)))
+
+
+def write_xlsx(path: Path, tables: dict, title: str = "绩效目标汇总") -> None:
+    """Write the master with xlsxwriter: strings as strings, numbers as numbers, never a formula."""
+    import xlsxwriter
+
+    big = sum(len(rows) for _c, rows in tables.values()) > 50_000
+    tmp = _atomic_target(path)
+    try:
+        wb = xlsxwriter.Workbook(str(tmp), {"constant_memory": big, "strings_to_formulas": False,
+                                            "strings_to_urls": False, "strings_to_numbers": False})
+        _props(wb, title)
+        head = wb.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True, "valign": "vcenter"})
+        fmt_money = wb.add_format({"num_format": "#,##0.00"})
+        fmt_pct = wb.add_format({"num_format": "0.00%"})
+        fmt_num = wb.add_format({"num_format": "General"})
+        for name, (cols, rows) in tables.items():
+            ws = wb.add_worksheet(name)
+            for ci, c in enumerate(cols):
+                fmt = fmt_money if c in MONEY_COLS else fmt_pct if c in PERCENT_COLS else None
+                ws.set_column(ci, ci, _width(c, rows), fmt)
+                ws.write_string(0, ci, c, head)
+            for ri, row in enumerate(rows[: EXCEL_MAX_ROWS - 1], start=1):
+                for ci, c in enumerate(cols):
+                    v = row.get(c)
+                    if v is None or v == "":
+                        continue
+                    if isinstance(v, (int, float)) and not isinstance(v, bool):
+                        fmt = fmt_money if c in MONEY_COLS else fmt_pct if c in PERCENT_COLS else fmt_num
+                        ws.write_number(ri, ci, v, fmt)
+                    else:
+                        ws.write_string(ri, ci, str(v))
+            ws.freeze_panes(1, 0)
+            ws.autofilter(0, 0, max(1, min(len(rows), EXCEL_MAX_ROWS - 1)), len(cols) - 1)
+            if name == "概览" and rows:
+                _chart(wb, ws, len(rows) - 1)
+        wb.close()
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+def _props(wb, title: str) -> None:
+    props = {"title": title}
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if epoch and epoch.isdigit():
+        import datetime as dt
+
+        props["created"] = dt.datetime.fromtimestamp(int(epoch), dt.timezone.utc).replace(tzinfo=None)
+    wb.set_properties(props)
+
+
+def _chart(wb, ws, n_units: int) -> None:
+    """A native column chart of accepted / rejected / missing per unit (not the total row)."""
+    chart = wb.add_chart({"type": "column", "subtype": "stacked"})
+    name = ws.get_name()
+    for col, label in ((3, "已通过"), (4, "已退回"), (5, "未报送")):
+        chart.add_series({"name": [name, 0, col], "categories": [name, 1, 1, max(1, n_units), 1],
+                          "values": [name, 1, col, max(1, n_units), col]})
+    chart.set_title({"name": "报送情况"})
+    chart.set_y_axis({"name": "项目数"})
+    ws.insert_chart(n_units + 3, 0, chart, {"x_scale": 1.4, "y_scale": 1.2})
+
+
+_DANGEROUS = ("=", "+", "-", "@", "\t", "\r", "\n")
+
+
+def csv_safe(v):
+    """OWASP CSV injection: text a spreadsheet would run as a formula gets a leading quote."""
+    if isinstance(v, str) and v.startswith(_DANGEROUS):
+        return "'" + v
+    return v
+
+
+def write_csv(path: Path, cols: list, rows: list) -> None:
+    tmp = _atomic_target(path)
+    with open(tmp, "w", encoding="utf-8-sig", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(cols)
+        for r in rows:
+            w.writerow(["" if r.get(c) is None else csv_safe(r.get(c)) for c in cols])
+    os.replace(tmp, path)
+
+
+def write_parquet(path: Path, cols: list, rows: list) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    arrays = {}
+    for c in cols:
+        vals = [r.get(c) for r in rows]
+        kinds = {type(v) for v in vals if v is not None}
+        if kinds and kinds <= {int, float} and c != "指标值":
+            arrays[c] = pa.array([None if v is None else float(v) if float in kinds else v for v in vals])
+        else:
+            arrays[c] = pa.array([None if v is None else str(v) for v in vals], type=pa.string())
+    tmp = _atomic_target(path)
+    pq.write_table(pa.table(arrays), tmp, compression="zstd")
+    os.replace(tmp, path)
+
+
+def write_master(out: Path, report: Report, registry: Registry, formats: tuple[str, ...] = ("xlsx",),
+                 lang: str = "zh") -> dict:
+    """Write the master in the formats asked for; returns what was written and the totals."""
+    tables = build_tables(report, registry, lang)
+    written = []
+    too_big = any(len(rows) >= EXCEL_MAX_ROWS for _c, rows in tables.values())
+    if "xlsx" in formats:
+        write_xlsx(out, tables)
+        written.append(str(out))
+    extra = list(f for f in formats if f in ("csv", "parquet"))
+    if too_big:
+        extra = sorted(set(extra) | {"csv", "parquet"})
+    for fmt in extra:
+        for name, (cols, rows) in tables.items():
+            p = out.with_name(f"{out.stem}_{name}.{fmt}")
+            (write_csv if fmt == "csv" else write_parquet)(p, cols, rows)
+            written.append(str(p))
+    projects = tables["项目汇总"][1]
+    total = sum((money(r["预算数"]) or Decimal(0) for r in projects), Decimal(0))
+    return {"written": written, "projects": len(projects), "indicators": len(tables["绩效指标"][1]),
+            "budget_total": f"{total:.2f}", "missing": len(tables["未报送"][1]), "truncated_xlsx": too_big}

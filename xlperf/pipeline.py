@@ -1,0 +1,84 @@
+"""The collection round as plain functions: find files, read them (in worker processes), validate, report."""
+from __future__ import annotations
+
+import json
+import os
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .model import FileResult
+from .reader import discover, read_file
+from .registry import Registry
+from .rules import Options, validate_results
+
+
+@dataclass
+class Report:
+    files: list = field(default_factory=list)  # FileResult, in input order
+
+    def count(self, status: str) -> int:
+        return sum(1 for f in self.files if f.status == status)
+
+    def summary(self) -> dict:
+        return {
+            "files": len(self.files),
+            "accepted": self.count("accepted"),
+            "rejected": self.count("rejected"),
+            "skipped": self.count("skipped"),
+            "errors": sum(len(f.errors) for f in self.files),
+            "warnings": sum(len(f.warnings) for f in self.files),
+        }
+
+    @property
+    def accepted(self) -> list:
+        return [f for f in self.files if f.status == "accepted"]
+
+    def to_json(self, lang: str = "zh", extra: dict | None = None) -> dict:
+        out = {"files": [f.to_json(lang) for f in self.files], "summary": self.summary()}
+        if extra:
+            out["summary"].update(extra)
+        return out
+
+
+def read_all(files: list[Path], jobs: int = 1, progress=None) -> list[FileResult]:
+    """Read every file; with jobs > 1 in worker processes, keeping the input order."""
+    if jobs <= 1 or len(files) < 2 * jobs:
+        out = []
+        for f in files:
+            out.append(read_file(f))
+            if progress:
+                progress()
+        return out
+    chunk = max(1, min(64, len(files) // (jobs * 4) or 1))
+    out = []
+    with ProcessPoolExecutor(max_workers=jobs) as pool:
+        for res in pool.map(read_file, files, chunksize=chunk):
+            out.append(res)
+            if progress:
+                progress()
+    return out
+
+
+def run(paths: list, registry: Registry, opts: Options | None = None, jobs: int = 1, progress=None,
+        on_total=None) -> Report:
+    """Discover, read and validate; every file given ends up in the report exactly once."""
+    files, skipped = discover(paths)
+    if on_total:
+        on_total(len(files))
+    results = read_all(files, jobs, progress)
+    validate_results(results, registry, opts)
+    return Report(results + skipped)
+
+
+def write_json_atomic(path: Path, data) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    with open(tmp, "w", encoding="utf-8") as fh:
+        json.dump(data, fh, ensure_ascii=False, indent=1)
+        fh.write("\n")
+    os.replace(tmp, path)
+
+
+def default_jobs() -> int:
+    return max(1, min(4, os.cpu_count() or 1))

@@ -1,0 +1,397 @@
+"""Validation rules: a pandera schema derived from the spec, run once over all returns, plus cross-field checks."""
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass
+from decimal import Decimal
+
+from .model import FileResult, Issue
+from .registry import Registry, money
+from .spec import FormSpec, load_spec
+from .values import QUALITATIVE, ValueStatus, parse_indicator_value
+from .writer import locked_digest
+
+_STATUS_CODE = {"empty": "E109", "placeholder": "E110", "unparseable": "E111"}
+_GOAL_NUMBER = re.compile(r"^\s*(?:\d+|[一二三四五六七八九十]+)\s*[.、．)）:：]\s*")
+_FILE_CODE = re.compile(r"^([0-9A-Z]{21})(?=[_\-\s.]|$)")
+
+
+@dataclass
+class Options:
+    strict: bool = False  # warnings reject too
+    reject_yesno: bool = False  # 是否 as an indicator value is an error
+    duplicates: str = "error"  # error | latest
+
+
+def text(v) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return str(v).strip()
+
+
+# ---------------------------------------------------------------- frames --------
+def _percent_values(raw: list) -> list:
+    """Spending-plan cells as numbers 0–100; a cell typed as 25% arrives as 0.25."""
+    nums = []
+    for v in raw:
+        if isinstance(v, bool):
+            nums.append(None)
+        elif isinstance(v, (int, float)):
+            nums.append(float(v))
+        else:
+            t = text(v).replace("％", "%").rstrip("%").strip()
+            try:
+                nums.append(float(t) if t else None)
+            except ValueError:
+                nums.append(None)
+    vals = [n for n in nums if n is not None]
+    if vals and all(0 <= n <= 1 for n in vals) and vals[-1] == 1 and len(vals) == len(nums):
+        nums = [round(n * 100, 6) for n in nums]
+    return nums
+
+
+def build_frames(spec: FormSpec, results: list[FileResult]):
+    """One DataFrame of scalar fields (a row per return) and one of indicators (a row per filled slot)."""
+    import pandas as pd
+
+    prows, irows = [], []
+    percent = [f for f in spec.fields if f.type == "percent"]
+    for fi, res in enumerate(results):
+        d = res.data
+        prow = {"_fi": fi}
+        for f in spec.fields:
+            prow[f.name] = text(d.fields.get(f.name))
+        for f, n in zip(percent, _percent_values([d.fields.get(f.name) for f in percent])):
+            prow[f"{f.name}__num"] = n
+            prow[f"{f.name}__bad"] = n is None and prow[f.name] != ""
+        prows.append(prow)
+        for ir in d.indicators:
+            row = {"_fi": fi, "_row": ir.row, "一级指标": ir.level1, "二级指标": ir.level2}
+            for c in spec.columns:
+                row[c.name] = text(ir.values.get(c.name))
+            missing = [c.name for c in spec.columns if not row[c.name] and c.type != "indicator_value"]
+            row["_missing"] = "、".join(missing)
+            vcol = next((c.name for c in spec.columns if c.type == "indicator_value"), None)
+            if vcol:
+                raw = ir.values.get(vcol)
+                fmt = d.number_formats.get(ir.refs[vcol], "")
+                pr = parse_indicator_value(raw if not isinstance(raw, str) else raw.strip(), number_format=fmt)
+                row["_status"] = pr.status.value
+                row["_symbol"] = pr.value.symbol if pr.value else ""
+                row["_number"] = pr.value.number if pr.value else None
+                row["_unit"] = pr.value.unit if pr.value else ""
+                row["_display"] = pr.value.display() if pr.value else ""
+                row["_unit_missing"] = bool(pr.value and pr.value.symbol != QUALITATIVE and not pr.value.unit)
+            irows.append(row)
+    pdf = pd.DataFrame(prows)
+    idf = pd.DataFrame(irows)
+    return pdf, idf
+
+
+# ---------------------------------------------------------------- schema --------
+def _nonempty(s):
+    return s.astype(str).str.len() > 0
+
+
+def build_schemas(spec: FormSpec):
+    """pandera schemas for the two frames, every check named by the issue code it raises."""
+    import pandera.pandas as pa
+
+    pcols = {}
+    for f in spec.fields:
+        if f.locked:
+            continue
+        checks = []
+        if f.required and f.type != "percent":
+            checks.append(pa.Check(_nonempty, name="E101", element_wise=False))
+        if f.max_length:
+            checks.append(pa.Check.str_length(max_value=f.max_length, name="E113"))
+        if f.choices:
+            checks.append(pa.Check(lambda s, ch=f.choices: s.isin(ch) | (s == ""), name="E117"))
+        pcols[f.name] = pa.Column(str, checks=checks, nullable=False)
+        if f.type == "percent":
+            pcols[f"{f.name}__num"] = pa.Column(
+                float, nullable=True, coerce=True,
+                checks=[pa.Check.in_range(0, 100, name="E104")])
+            pcols[f"{f.name}__bad"] = pa.Column(bool, checks=[pa.Check(lambda s: ~s, name="E104")])
+            if f.required:
+                pcols[f.name] = pa.Column(str, checks=[pa.Check(_nonempty, name="E101")])
+    icols = {}
+    for c in spec.columns:
+        checks = []
+        if c.max_length:
+            checks.append(pa.Check.str_length(max_value=c.max_length, name="E113"))
+        icols[c.name] = pa.Column(str, checks=checks)
+    if any(c.type == "indicator_value" for c in spec.columns):
+        icols["_status"] = pa.Column(str, checks=[
+            pa.Check(lambda s, v=v: s != v, name=code) for v, code in _STATUS_CODE.items()])
+        icols["_unit_missing"] = pa.Column(bool, checks=[pa.Check(lambda s: ~s, name="E112")])
+    icols["_missing"] = pa.Column(str, checks=[pa.Check(lambda s: s == "", name="E108")])
+    return pa.DataFrameSchema(pcols, strict=False), pa.DataFrameSchema(icols, strict=False)
+
+
+def _failures(schema, df):
+    import pandera.errors as pe
+
+    if df.empty:
+        return []
+    try:
+        schema.validate(df, lazy=True)
+        return []
+    except pe.SchemaErrors as err:
+        fc = err.failure_cases
+        return [(r["column"], r["check"], r["index"]) for r in fc.to_dict("records")]
+
+
+def _column_ref(spec: FormSpec, column: str, row: int) -> str:
+    for c in spec.columns:
+        if c.name == column:
+            return f"{c.col}{row}"
+    vcol = next((c for c in spec.columns if c.type == "indicator_value"), spec.columns[0])
+    if column in ("_status", "_unit_missing"):
+        return f"{vcol.col}{row}"
+    return f"{spec.columns[0].col}{row}"
+
+
+def run_schema(spec: FormSpec, results: list[FileResult], pdf, idf) -> None:
+    """Run both schemas once over all returns and file each failure under its file and cell."""
+    pschema, ischema = build_schemas(spec)
+    for column, check, index in _failures(pschema, pdf):
+        if index is None or check is None:
+            continue
+        res = results[int(pdf.at[index, "_fi"])]
+        fname = column.split("__")[0]
+        f = spec.field(fname)
+        code = str(check).split(":")[0] if str(check)[:1] in "EW" else "E104"
+        params = {"field": fname, "found": text(res.data.fields.get(fname))}
+        if code == "E113":
+            params.update(limit=f.max_length, length=len(params["found"]))
+        if code == "E117":
+            params["choices"] = "、".join(f.choices)
+        res.add(Issue.make(code, spec.sheet, f.cell, **params))
+    for column, check, index in _failures(ischema, idf):
+        if index is None or check is None:
+            continue
+        row = idf.loc[index]
+        res = results[int(row["_fi"])]
+        ref = _column_ref(spec, column, int(row["_row"]))
+        code = str(check)
+        vcol = next((c.name for c in spec.columns if c.type == "indicator_value"), "")
+        params = {"found": row.get(vcol, ""), "missing": row["_missing"], "field": column}
+        if code == "E113":
+            params.update(limit=spec.column(column).max_length, length=len(row[column]))
+        res.add(Issue.make(code, spec.sheet, ref, **params))
+
+
+# ---------------------------------------------------------------- cross-field rules ----
+def _money_text(v) -> str:
+    m = money(v)
+    return f"{m:.2f}" if m is not None else text(v)
+
+
+def check_identity(spec: FormSpec, res: FileResult, registry: Registry) -> None:
+    """Registry match of locked values, metadata consistency and the locked-values digest."""
+    d = res.data
+    sheet = spec.sheet
+    code = text(d.fields.get("项目编码")) if spec.kind == "project" else text(d.meta.get("unit_code"))
+    meta_code = d.meta.get("project_code" if spec.kind == "project" else "unit_code", "")
+    if spec.kind == "project" and meta_code and code and meta_code != code:
+        res.add(Issue.make("E006", spec.meta_sheet, "project_code", meta=meta_code, found=code))
+    row = registry.get(code) if spec.kind == "project" else _unit_row(registry, code)
+    if row is None:
+        key_field = spec.field("项目编码") if spec.kind == "project" else None
+        res.add(Issue.make("E114" if spec.kind == "project" else "E119", sheet,
+                           key_field.cell if key_field else "", found=code or meta_code or "（空）"))
+        return
+    from .writer import canonical_locked, locked_values
+
+    expected = canonical_locked(spec, locked_values(spec, row))
+    found = canonical_locked(spec, d.fields)
+    for f in spec.locked_fields:
+        if found[f.name] != expected[f.name]:
+            res.add(Issue.make("E102", sheet, f.cell, field=f.name, found=found[f.name] or "（空）",
+                               expected=expected[f.name]))
+    digest = d.meta.get("locked_digest", "")
+    if digest and digest != locked_digest(spec, d.fields):
+        res.add(Issue.make("E007", spec.meta_sheet, "locked_digest"))
+
+
+def _unit_row(registry: Registry, unit_code: str) -> dict | None:
+    for r in registry.rows:
+        if r["单位编码"] == unit_code:
+            return r
+    return None
+
+
+def check_amounts(spec: FormSpec, res: FileResult) -> None:
+    f = res.data.fields
+    if not all(n in f for n in ("预算数", "财政资金", "其他资金")):
+        return
+    total, fiscal, other = (money(f[n]) for n in ("预算数", "财政资金", "其他资金"))
+    if None not in (total, fiscal, other) and total != fiscal + other:
+        res.add(Issue.make("E103", spec.sheet, spec.field("预算数").cell, total=f"{total:.2f}",
+                           fiscal=f"{fiscal:.2f}", other=f"{other:.2f}"))
+
+
+def check_plan(spec: FormSpec, res: FileResult, prow: dict) -> None:
+    plan = [f for f in spec.fields if f.group == "资金支出计划"]
+    prev = None
+    for f in plan:
+        n = prow.get(f"{f.name}__num")
+        if n is None or n != n:
+            prev = None
+            continue
+        if prev is not None and n < prev[1]:
+            res.add(Issue.make("E105", spec.sheet, f.cell, field=f.name, found=_num(n), previous=_num(prev[1])))
+        prev = (f, n)
+    if plan:
+        last = prow.get(f"{plan[-1].name}__num")
+        if last is not None and last == last and abs(last - 100) > 1e-6:
+            res.add(Issue.make("E106", spec.sheet, plan[-1].cell, found=_num(last)))
+
+
+def _num(n: float) -> str:
+    return str(int(n)) if float(n).is_integer() else f"{n:g}"
+
+
+def check_structure(spec: FormSpec, res: FileResult) -> None:
+    """Required 二级指标, minimum per 一级指标, formulas in input cells."""
+    d = res.data
+    if spec.groups:
+        filled = defaultdict(int)
+        for ir in d.indicators:
+            filled[ir.level2] += 1
+        rows = spec.slot_rows(int(d.meta.get("slots") or spec.slots))
+        first_row = {}
+        for s in rows:
+            first_row.setdefault(s.level2, s.row0 + 1)
+        for g in spec.groups:
+            for l2 in g.level2:
+                if l2.required and not filled[l2.name]:
+                    res.add(Issue.make("E107", spec.sheet, f"{spec.columns[0].col}{first_row[l2.name]}", level2=l2.name))
+            if g.min_filled and sum(filled[l2.name] for l2 in g.level2) < g.min_filled:
+                res.add(Issue.make("E118", spec.sheet, f"{spec.columns[0].col}{first_row[g.level2[0].name]}",
+                                   level1=g.name, count=g.min_filled))
+    for ref, formula in sorted(d.formulas.items()):
+        res.add(Issue.make("E116", spec.sheet, ref, found=formula[:80]))
+
+
+def lint(spec: FormSpec, res: FileResult, opts: Options) -> None:
+    """Quality warnings: the problems the published seed itself has."""
+    d = res.data
+    goals = text(d.fields.get("绩效目标")) if "绩效目标" in d.fields else ""
+    seen = set()
+    for line in goals.splitlines():
+        core = _GOAL_NUMBER.sub("", line).strip().rstrip("。；;")
+        if not core:
+            continue
+        if core in seen and core != "涉密":
+            res.add(Issue.make("W202", spec.sheet, d.refs.get("绩效目标", ""), line=core))
+        seen.add(core)
+    if "资金用途" in d.fields:
+        use = text(d.fields["资金用途"])
+        limit = spec.field("资金用途").min_length
+        if use and len(use) < limit:
+            res.add(Issue.make("W205", spec.sheet, d.refs["资金用途"], found=use))
+    cost = {l2.name for l2 in spec.level2s if l2.cost}
+    for ir in d.indicators:
+        v = ir.values
+        name, desc, val = text(v.get("三级指标")), text(v.get("绩效指标描述")), v.get("指标值")
+        pr = parse_indicator_value(val.strip() if isinstance(val, str) else val)
+        if pr.status is ValueStatus.YESNO:
+            code = "E120" if opts.reject_yesno else "W201"
+            res.add(Issue.make(code, spec.sheet, ir.refs["指标值"], found=text(val)))
+        if name and desc and name == desc and name != "涉密":
+            res.add(Issue.make("W203", spec.sheet, ir.refs["绩效指标描述"], found=desc))
+        if ir.level2 in cost and pr.value and pr.value.unit == "%" and pr.value.symbol in ("≥", "＞") \
+                and pr.value.number is not None and pr.value.number >= 100:
+            res.add(Issue.make("W204", spec.sheet, ir.refs["指标值"], found=text(val)))
+
+
+def file_code_warning(spec: FormSpec, res: FileResult) -> None:
+    """A return renamed to another project's file name: the content counts, but say so."""
+    from pathlib import Path
+
+    m = _FILE_CODE.match(Path(res.path).name)
+    code = res.data.key
+    if m and code and m.group(1) != code:
+        res.add(Issue.make("W206", spec.meta_sheet, "project_code", name_code=m.group(1), found=code))
+
+
+# ---------------------------------------------------------------- driver --------
+def _content_key(res: FileResult) -> tuple:
+    d = res.data
+    inds = tuple((ir.level2, ir.slot, tuple(sorted((k, text(v)) for k, v in ir.values.items()))) for ir in d.indicators)
+    fields = tuple(sorted((k, text(v)) for k, v in d.fields.items()))
+    secs = tuple(sorted((k, tuple((i["标题"], i["内容"]) for i in v)) for k, v in d.sections.items()))
+    return fields, inds, secs
+
+
+def check_duplicates(results: list[FileResult], opts: Options) -> None:
+    """Identical copies are skipped; different returns of one project are an error, or the newest wins."""
+    groups = defaultdict(list)
+    for res in results:
+        if res.data is not None:
+            groups[(res.kind, res.data.key)].append(res)
+    for (_kind, key), items in groups.items():
+        if len(items) < 2 or not key:
+            continue
+        items.sort(key=lambda r: (r.data.meta.get("_modified", ""), r.mtime, r.path), reverse=True)
+        first_by_content = {}
+        distinct = []
+        for r in items:
+            k = _content_key(r)
+            if k in first_by_content:
+                r.add(Issue.make("W207", other=first_by_content[k].path))
+            else:
+                first_by_content[k] = r
+                distinct.append(r)
+        if len(distinct) < 2:
+            continue
+        if opts.duplicates == "latest":
+            for r in distinct[1:]:
+                r.add(Issue.make("W208", other=distinct[0].path))
+        else:
+            for r in distinct:
+                others = "、".join(o.path for o in distinct if o is not r)
+                r.add(Issue.make("E115", project=key, other=others))
+
+
+def validate_results(results: list[FileResult], registry: Registry, opts: Options | None = None) -> None:
+    """Apply every rule to the parsed returns, in place, then settle each file's status."""
+    opts = opts or Options()
+    by_spec = defaultdict(list)
+    for res in results:
+        if res.data is not None and not res.errors:
+            by_spec[res.data.spec_name].append(res)
+    for spec_name, items in by_spec.items():
+        spec = load_spec(spec_name)
+        pdf, idf = build_frames(spec, items)
+        run_schema(spec, items, pdf, idf)
+        prow_by_fi = pdf.to_dict("records")
+        for fi, res in enumerate(items):
+            check_identity(spec, res, registry)
+            check_amounts(spec, res)
+            check_plan(spec, res, prow_by_fi[fi])
+            check_structure(spec, res)
+            lint(spec, res, opts)
+            file_code_warning(spec, res)
+    check_duplicates([r for r in results if r.data is not None and not r.errors], opts)
+    for res in results:
+        _order(res)
+        res.settle(strict=opts.strict)
+
+
+def _order(res: FileResult) -> None:
+    def key(i: Issue):
+        return ({"error": 0, "skip": 1, "warning": 2}.get(i.severity, 3), _cell_sort(i.cell), i.code)
+
+    res.issues = sorted(dict.fromkeys(res.issues), key=key)
+
+
+def _cell_sort(ref: str):
+    m = re.match(r"^([A-Z]+)(\d+)$", ref or "")
+    return (int(m.group(2)), m.group(1)) if m else (0, ref or "")

@@ -1,0 +1,558 @@
+"""Pre-parse safety checks that reject hostile or unusable workbook files before any spreadsheet parser opens them."""
+
+from __future__ import annotations
+
+import os
+import stat
+import struct
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Mapping
+
+__all__ = ["CODES", "Limits", "Rejection", "precheck", "safe_parse_xml"]
+
+_MiB = 2**20
+
+# code -> (status, English one-line meaning).  Codes are stable; callers key their messages on them.
+CODES: dict[str, tuple[str, str]] = {
+    "F001": ("skipped", "Office/LibreOffice lock file (or macOS '._' metadata file), not a workbook"),
+    "F002": ("rejected", "path is a broken symlink, missing, not a regular file, or unreadable"),
+    "F003": ("rejected", "file is empty (0 bytes)"),
+    "F004": ("rejected", "file is larger than the allowed maximum size"),
+    "F005": ("rejected", "legacy binary Excel 97-2003 (.xls) or other OLE2 file; re-save as .xlsx"),
+    "F006": ("rejected", "password-protected (encrypted) workbook; remove the open password and re-save"),
+    "F007": ("rejected", "not an Excel workbook (plain text, CSV, HTML, PDF, ... renamed to .xlsx)"),
+    "F008": ("rejected", "corrupt or truncated zip container"),
+    "F009": ("rejected", "zip container has too many entries"),
+    "F010": ("rejected", "zip bomb: uncompressed size or compression ratio over the limit"),
+    "F011": ("rejected", "zip file is not an .xlsx spreadsheet (e.g. .docx, .xlsb or plain zip)"),
+    "F012": ("rejected", "macro-enabled workbook (.xlsm / VBA / Excel 4.0 macro sheets)"),
+    "F013": ("rejected", "XML part contains a DOCTYPE/ENTITY declaration (XXE / entity expansion attack)"),
+    "F014": ("rejected", "zip entries are encrypted"),
+}
+
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_XML_HEAD = 4096            # bytes of each XML part always scanned for DOCTYPE/ENTITY
+_XML_PROLOG_MAX = 64 * 1024  # the prolog (everything before the root element) may not be longer
+_CRC_ENTRY_MAX = 256 * 1024  # XML parts up to this size are read to the end so zipfile checks their CRC
+_CRC_BUDGET = 16 * _MiB      # total bytes decompressed for CRC checks per file
+_CONTENT_TYPES_MAX = _MiB
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Resource limits applied by :func:`precheck`."""
+
+    max_file_bytes: int = 20 * _MiB
+    max_entries: int = 2000
+    max_total_uncompressed: int = 200 * _MiB
+    max_entry_uncompressed: int = 100 * _MiB
+    max_ratio: float = 200.0  # per entry, uncompressed/compressed, only for entries > 1 MiB uncompressed
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Limits:
+        """Build limits from XLPERF_MAX_FILE_MB, XLPERF_MAX_ENTRIES, XLPERF_MAX_UNCOMPRESSED_MB, XLPERF_MAX_RATIO.
+
+        Unset or blank variables keep the defaults; a bad value raises ValueError naming the variable.
+        XLPERF_MAX_UNCOMPRESSED_MB sets the total limit; the per-entry limit becomes half of it
+        (the same proportion as the defaults, 200 MiB / 100 MiB).
+        """
+        env = os.environ if environ is None else environ
+
+        def num(name: str) -> float | None:
+            raw = env.get(name)
+            if raw is None or not raw.strip():
+                return None
+            try:
+                value = float(raw)
+            except ValueError:
+                raise ValueError(f"{name} must be a positive number, got {raw!r}") from None
+            if not (0 < value < float("inf")):
+                raise ValueError(f"{name} must be a positive number, got {raw!r}")
+            return value
+
+        kw: dict[str, float | int] = {}
+        if (v := num("XLPERF_MAX_FILE_MB")) is not None:
+            kw["max_file_bytes"] = max(1, int(v * _MiB))
+        if (v := num("XLPERF_MAX_ENTRIES")) is not None:
+            kw["max_entries"] = max(1, int(v))
+        if (v := num("XLPERF_MAX_UNCOMPRESSED_MB")) is not None:
+            total = max(1, int(v * _MiB))
+            kw["max_total_uncompressed"] = total
+            kw["max_entry_uncompressed"] = max(1, total // 2)
+        if (v := num("XLPERF_MAX_RATIO")) is not None:
+            kw["max_ratio"] = v
+        return cls(**kw)  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True)
+class Rejection:
+    """Why a file must not be handed to a spreadsheet parser."""
+
+    code: str
+    status: str  # 'rejected' or 'skipped'
+    detail: dict = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        meaning = CODES.get(self.code, ("", "unknown problem"))[1]
+        extra = ", ".join(f"{k}={v}" for k, v in self.detail.items())
+        return f"{self.code} ({self.status}): {meaning}" + (f" [{extra}]" if extra else "")
+
+
+def _rej(code: str, **detail: object) -> Rejection:
+    return Rejection(code, CODES[code][0], dict(detail))
+
+
+# --------------------------------------------------------------------------- entry point
+
+
+def precheck(path: Path | str, limits: Limits = Limits()) -> Rejection | None:
+    """Return the first safety problem of the file at *path*, or None if a parser may open it.
+
+    Reads only the file head, the zip central directory and (streamed, bounded) the start of
+    each XML part; never raises for any file content.
+    """
+    p = Path(path)
+    name = p.name
+    if name.startswith("~$"):
+        return _rej("F001", kind="excel_lock")
+    if name.startswith(".~lock."):
+        return _rej("F001", kind="libreoffice_lock")
+    if name.startswith("._"):
+        return _rej("F001", kind="appledouble")
+
+    try:
+        st = os.stat(p)
+    except (OSError, ValueError) as e:
+        if os.path.islink(p):
+            reason = "broken_symlink"
+        elif isinstance(e, FileNotFoundError):
+            reason = "missing"
+        else:
+            reason = "unreadable"
+        return _rej("F002", reason=reason, error=_err(e))
+    if not stat.S_ISREG(st.st_mode):
+        return _rej("F002", reason="not_regular_file")
+    if st.st_size == 0:
+        return _rej("F003", size=0)
+    if st.st_size > limits.max_file_bytes:
+        return _rej("F004", size=st.st_size, limit=limits.max_file_bytes)
+
+    flags = os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_NONBLOCK", 0)
+    try:
+        fd = os.open(p, flags)
+    except OSError as e:
+        return _rej("F002", reason="unreadable", error=_err(e))
+    try:
+        f = os.fdopen(fd, "rb")
+    except OSError as e:  # pragma: no cover - fdopen on a fresh fd does not fail in practice
+        os.close(fd)
+        return _rej("F002", reason="unreadable", error=_err(e))
+    with f:
+        try:
+            st = os.fstat(f.fileno())  # the file may have been swapped since os.stat
+            if not stat.S_ISREG(st.st_mode):
+                return _rej("F002", reason="not_regular_file")
+            size = st.st_size
+            if size == 0:
+                return _rej("F003", size=0)
+            if size > limits.max_file_bytes:
+                return _rej("F004", size=size, limit=limits.max_file_bytes)
+            head = f.read(8)
+        except OSError as e:
+            return _rej("F002", reason="unreadable", error=_err(e))
+        if head.startswith(_OLE_MAGIC):
+            return _check_ole(f, size)
+        if not head.startswith(b"PK"):
+            try:
+                f.seek(0)
+                sample = f.read(4096)
+            except OSError as e:
+                return _rej("F002", reason="unreadable", error=_err(e))
+            return _rej("F007", kind=_sniff(sample))
+        try:
+            return _check_zip(f, size, limits)
+        except Exception as e:  # anything the zip layer chokes on is a broken container
+            return _rej("F008", reason="unreadable_zip", error=_err(e))
+
+
+def _err(e: BaseException) -> str:
+    text = getattr(e, "strerror", None) or str(e) or type(e).__name__
+    return text[:200]
+
+
+# --------------------------------------------------------------------------- non-zip sniffing
+
+
+def _sniff(b: bytes) -> str:
+    """Guess what a non-zip, non-OLE file is: 'pdf', 'html', 'xml', 'rtf', 'archive', 'text' or 'unknown'."""
+    if b.startswith(b"%PDF"):
+        return "pdf"
+    if b.startswith((b"Rar!", b"7z\xbc\xaf\x27\x1c", b"\x1f\x8b", b"BZh")):
+        return "archive"
+    if b.startswith(b"{\\rtf"):
+        return "rtf"
+    text = _decode_text(b)
+    if text is None:
+        return "unknown"
+    t = text.lstrip().lower()[:4096]
+    if any(m in t for m in ("<html", "<!doctype html", "<body", "<head", "<table", "<meta ")):
+        return "html"
+    if t.startswith("<?xml") or (t.startswith("<") and "xmlns" in t):
+        return "xml"
+    return "text"
+
+
+def _decode_text(b: bytes) -> str | None:
+    import codecs
+
+    if b.startswith(codecs.BOM_UTF8):
+        candidates = ["utf-8-sig"]
+    elif b.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        candidates = ["utf-16"]
+    else:
+        candidates = ["utf-8", "gb18030"]
+    for enc in candidates:
+        try:
+            text = codecs.getincrementaldecoder(enc)().decode(b, final=False)  # sample may cut a char
+        except (UnicodeDecodeError, LookupError):
+            continue
+        if not text:
+            return None
+        bad = sum(1 for ch in text if (ord(ch) < 32 and ch not in "\t\n\r\f") or ch == "\x7f")
+        if bad * 100 > len(text):  # more than 1% control characters: binary
+            return None
+        return text
+    return None
+
+
+# --------------------------------------------------------------------------- OLE2 (.xls / encrypted OOXML)
+
+_ENDOFCHAIN_MIN = 0xFFFFFFFA  # ids >= this are special (MAXREGSECT+1 ...)
+
+
+def _check_ole(f: IO[bytes], size: int) -> Rejection:
+    names: list[str] | None
+    try:
+        names = _ole_names(f, size)
+    except Exception:
+        names = None
+    scanned = False
+    if not names:
+        scanned = True
+        names = _ole_scan_names(f, size)
+    lower = {n.lower() for n in names}
+    if lower & {"encryptioninfo", "encryptedpackage"}:
+        return _rej("F006", kind="encrypted_ooxml")
+    if lower & {"workbook", "book"}:
+        kind = "xls"
+    elif "worddocument" in lower:
+        kind = "doc"
+    elif "powerpoint document" in lower:
+        kind = "ppt"
+    else:
+        kind = "ole"
+    return _rej("F005", kind=kind, **({"directory": "unparsed"} if scanned else {}))
+
+
+def _ole_names(f: IO[bytes], size: int) -> list[str] | None:
+    """Names in the OLE2 directory, following the FAT chain with every loop bounded."""
+    f.seek(0)
+    hdr = f.read(512)
+    if len(hdr) < 512:
+        return None
+    shift = struct.unpack_from("<H", hdr, 0x1E)[0]
+    if shift not in (9, 12):
+        return None
+    ss = 1 << shift
+    per = ss // 4
+    nsect = max(0, size // ss - 1)
+    n_fat, first_dir = struct.unpack_from("<LL", hdr, 0x2C)
+    first_difat, n_difat = struct.unpack_from("<LL", hdr, 0x44)
+    if n_fat > nsect + 1:
+        return None
+
+    def sector(n: int) -> bytes:
+        if n >= nsect + 1:
+            raise ValueError("sector out of range")
+        f.seek((n + 1) * ss)
+        data = f.read(ss)
+        if len(data) < ss:
+            data = data.ljust(ss, b"\0")  # a short last sector is common and harmless
+        return data
+
+    difat = list(struct.unpack_from("<109L", hdr, 0x4C))
+    sec, hops = first_difat, 0
+    while sec < _ENDOFCHAIN_MIN and len(difat) < n_fat and hops <= min(n_difat, nsect):
+        data = sector(sec)
+        vals = struct.unpack(f"<{per}L", data)
+        difat.extend(vals[:-1])
+        sec = vals[-1]
+        hops += 1
+    fat = difat[:n_fat]
+    fat_cache: dict[int, tuple[int, ...]] = {}
+
+    def next_sector(n: int) -> int:
+        idx = n // per
+        if idx >= len(fat) or fat[idx] >= _ENDOFCHAIN_MIN:
+            raise ValueError("FAT index out of range")
+        if idx not in fat_cache:
+            fat_cache[idx] = struct.unpack(f"<{per}L", sector(fat[idx]))
+        return fat_cache[idx][n % per]
+
+    names: list[str] = []
+    seen: set[int] = set()
+    sec = first_dir
+    while sec < _ENDOFCHAIN_MIN and sec not in seen and len(seen) < 1024:
+        seen.add(sec)
+        data = sector(sec)
+        for off in range(0, ss, 128):
+            entry = data[off:off + 128]
+            name_len = struct.unpack_from("<H", entry, 0x40)[0]
+            if entry[0x42] in (1, 2, 5) and 2 <= name_len <= 64 and name_len % 2 == 0:
+                names.append(entry[: name_len - 2].decode("utf-16-le", "replace"))
+        sec = next_sector(sec)
+    return names
+
+
+def _ole_scan_names(f: IO[bytes], size: int) -> list[str]:
+    """Fallback when the directory cannot be walked: look for the stream names in the first and last MiB."""
+    wanted = ["EncryptionInfo", "EncryptedPackage", "Workbook", "Book", "WordDocument"]
+    found: list[str] = []
+    try:
+        f.seek(0)
+        blob = f.read(_MiB)
+        if size > _MiB:
+            f.seek(max(_MiB, size - _MiB))
+            blob += b"\0\0" + f.read(_MiB)
+    except OSError:
+        return found
+    for w in wanted:
+        if (w + "\0").encode("utf-16-le") in blob:
+            found.append(w)
+    return found
+
+
+# --------------------------------------------------------------------------- zip / OOXML
+
+
+def _find_eocd(f: IO[bytes], size: int) -> tuple[int, int] | None:
+    """(entry count, central directory size) from the end-of-central-directory record, or None."""
+    tail_len = min(size, 22 + 65535 + 20)
+    f.seek(size - tail_len)
+    tail = f.read(tail_len)
+    pos = tail.rfind(b"PK\x05\x06")
+    while pos >= 0 and len(tail) - pos < 22:
+        pos = tail.rfind(b"PK\x05\x06", 0, pos)
+    if pos < 0:
+        return None
+    count, cd_size = struct.unpack_from("<HL", tail, pos + 10)
+    if count == 0xFFFF or cd_size == 0xFFFFFFFF:
+        loc = pos - 20
+        if loc >= 0 and tail[loc:loc + 4] == b"PK\x06\x07":
+            z64_off = struct.unpack_from("<Q", tail, loc + 8)[0]
+            if z64_off + 56 <= size:
+                f.seek(z64_off)
+                rec = f.read(56)
+                if rec[:4] == b"PK\x06\x06" and len(rec) == 56:
+                    count, cd_size = struct.unpack_from("<QQ", rec, 32)
+    return count, cd_size
+
+
+def _check_zip(f: IO[bytes], size: int, limits: Limits) -> Rejection | None:
+    import zipfile
+
+    eocd = _find_eocd(f, size)
+    if eocd is None:
+        return _rej("F008", reason="no_central_directory")
+    count, cd_size = eocd
+    if count > limits.max_entries:
+        return _rej("F009", entries=count, limit=limits.max_entries)
+    if cd_size > max(_MiB, limits.max_entries * 1024):
+        return _rej("F009", reason="central_directory_size", size=cd_size, limit=limits.max_entries)
+
+    f.seek(0)
+    try:
+        zf = zipfile.ZipFile(f)
+    except (zipfile.BadZipFile, zipfile.LargeZipFile) as e:
+        return _rej("F008", reason="bad_zip", error=_err(e))
+    with zf:
+        infos = zf.infolist()
+        if len(infos) > limits.max_entries:
+            return _rej("F009", entries=len(infos), limit=limits.max_entries)
+
+        # Central-directory consistency and sizes (no decompression).
+        names: dict[str, zipfile.ZipInfo] = {}
+        total = 0
+        for zi in infos:
+            lname = zi.filename.lower()
+            if lname in names:
+                return _rej("F008", reason="duplicate_entry", entry=zi.filename)
+            names[lname] = zi
+            if zi.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+                return _rej("F008", reason="unsupported_compression", entry=zi.filename, method=zi.compress_type)
+            if zi.header_offset + 30 + zi.compress_size > size:
+                return _rej("F008", reason="entry_beyond_end", entry=zi.filename)
+            if (zi.compress_type == zipfile.ZIP_STORED and not zi.flag_bits & 1
+                    and zi.compress_size != zi.file_size):
+                return _rej("F008", reason="size_mismatch", entry=zi.filename)
+            if zi.file_size > limits.max_entry_uncompressed:
+                return _rej("F010", reason="entry_size", entry=zi.filename,
+                            size=zi.file_size, limit=limits.max_entry_uncompressed)
+            if zi.file_size > _MiB:
+                ratio = zi.file_size / max(zi.compress_size, 1)
+                if ratio > limits.max_ratio:
+                    return _rej("F010", reason="ratio", entry=zi.filename,
+                                ratio=round(ratio, 1), limit=limits.max_ratio)
+            total += zi.file_size
+            if total > limits.max_total_uncompressed:
+                return _rej("F010", reason="total_size", entry=zi.filename,
+                            size=total, limit=limits.max_total_uncompressed)
+
+        for zi in infos:
+            if zi.flag_bits & 0x41:  # bit 0: encrypted, bit 6: strong encryption
+                return _rej("F014", entry=zi.filename)
+
+        if "[content_types].xml" not in names or "xl/workbook.xml" not in names:
+            missing = "[Content_Types].xml" if "[content_types].xml" not in names else "xl/workbook.xml"
+            return _rej("F011", missing=missing, kind=_zip_kind(names))
+
+        if "xl/vbaproject.bin" in names:
+            return _rej("F012", reason="vba_project", entry=names["xl/vbaproject.bin"].filename)
+        for lname, zi in names.items():
+            if lname.startswith("xl/macrosheets/"):
+                return _rej("F012", reason="macro_sheet", entry=zi.filename)
+
+        # Local headers of every entry must be where the central directory says.
+        for zi in infos:
+            f.seek(zi.header_offset)
+            if f.read(4) != b"PK\x03\x04":
+                return _rej("F008", reason="bad_local_header", entry=zi.filename)
+
+        budget = [_CRC_BUDGET]
+        ct = names["[content_types].xml"]
+        problem, ct_data = _scan_xml(zf, ct, budget, keep=_CONTENT_TYPES_MAX)
+        if problem:
+            return problem
+        lowered = ct_data.lower()
+        for marker in (b"macroenabled", b"vbaproject", b"macrosheet"):
+            if marker in lowered:
+                return _rej("F012", reason="content_type", entry=ct.filename, marker=marker.decode())
+
+        for zi in infos:
+            if zi is ct or zi.is_dir() or not zi.filename.lower().endswith((".xml", ".rels", ".vml")):
+                continue
+            problem, _ = _scan_xml(zf, zi, budget)
+            if problem:
+                return problem
+    return None
+
+
+def _zip_kind(names: Mapping[str, object]) -> str:
+    if "word/document.xml" in names:
+        return "docx"
+    if "ppt/presentation.xml" in names:
+        return "pptx"
+    if "xl/workbook.bin" in names:
+        return "xlsb"
+    if "content.xml" in names and "mimetype" in names:
+        return "odf"
+    return "zip"
+
+
+def _scan_xml(zf, zi, budget: list[int], keep: int = 0) -> tuple[Rejection | None, bytes]:
+    """Stream the start of one XML part looking for DOCTYPE/ENTITY; small parts are read to the end (CRC)."""
+    import zlib
+    import zipfile
+
+    verify = zi.file_size <= _CRC_ENTRY_MAX and zi.file_size <= budget[0]
+    kept = b""
+    try:
+        with zf.open(zi) as fh:
+            buf = fh.read(_XML_HEAD)
+            nulless = buf.replace(b"\0", b"").lower()
+            if b"<!doctype" in nulless or b"<!entity" in nulless:
+                return _rej("F013", entry=zi.filename), b""
+            state = _prolog_state(buf)
+            while state == "more" and len(buf) < _XML_PROLOG_MAX:
+                chunk = fh.read(_XML_HEAD)
+                if not chunk:
+                    break
+                buf += chunk
+                state = _prolog_state(buf)
+            if state == "dtd":
+                return _rej("F013", entry=zi.filename), b""
+            if state == "more" and len(buf) >= _XML_PROLOG_MAX:
+                return _rej("F013", entry=zi.filename, reason="oversized_prolog"), b""
+            kept = buf[:keep]
+            if verify or keep:
+                budget[0] -= zi.file_size if verify else 0
+                while True:
+                    chunk = fh.read(64 * 1024)
+                    if not chunk:
+                        break
+                    if len(kept) < keep:
+                        kept += chunk[: keep - len(kept)]
+                    elif not verify:
+                        break
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, NotImplementedError, RuntimeError) as e:
+        return _rej("F008", reason="bad_entry", entry=zi.filename, error=_err(e)), b""
+    return None, kept
+
+
+def _prolog_state(data: bytes) -> str:
+    """'root' if the root element starts after a clean prolog, 'dtd' on any <!...> declaration, 'more' if undecided.
+
+    NUL bytes are dropped first so UTF-16/UTF-32 encoded parts are read like ASCII.
+    """
+    d = data.replace(b"\0", b"")
+    for bom in (b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff"):
+        if d.startswith(bom):
+            d = d[len(bom):]
+            break
+    i, n = 0, len(d)
+    while True:
+        while i < n and d[i] in b" \t\r\n":
+            i += 1
+        if i >= n:
+            return "more"
+        if d[i] != 0x3C:  # '<'
+            return "root"  # text before the root: malformed, the parser will refuse it
+        if d.startswith(b"<?", i):
+            j = d.find(b"?>", i + 2)
+            if j < 0:
+                return "more"
+            i = j + 2
+            continue
+        if n - i < 4:
+            return "more"
+        if d.startswith(b"<!--", i):
+            j = d.find(b"-->", i + 4)
+            if j < 0:
+                return "more"
+            i = j + 3
+            continue
+        if d.startswith(b"<!", i):
+            return "dtd"
+        return "root"
+
+
+# --------------------------------------------------------------------------- XML the project parses itself
+
+
+def safe_parse_xml(data: bytes):
+    """Parse *data* with defusedxml, forbidding DTDs, entities and external references.
+
+    Returns the root Element; raises ValueError for unsafe or malformed XML.
+    """
+    from xml.etree.ElementTree import ParseError
+
+    from defusedxml import ElementTree as DET
+    from defusedxml.common import DefusedXmlException
+
+    try:
+        return DET.fromstring(data, forbid_dtd=True, forbid_entities=True, forbid_external=True)
+    except DefusedXmlException as e:
+        raise ValueError(f"unsafe XML rejected (DOCTYPE/entity/external reference): {e}") from e
+    except ParseError as e:
+        raise ValueError(f"malformed XML: {e}") from e
