@@ -210,12 +210,16 @@ def check_identity(spec: FormSpec, res: FileResult, registry: Registry) -> None:
 
     expected = canonical_locked(spec, locked_values(spec, row))
     found = canonical_locked(spec, d.fields)
+    changed = False
     for f in spec.locked_fields:
         if found[f.name] != expected[f.name]:
+            changed = True
             res.add(Issue.make("E102", sheet, f.cell, field=f.name, found=found[f.name] or "（空）",
                                expected=expected[f.name]))
     digest = d.meta.get("locked_digest", "")
-    if digest and digest != locked_digest(spec, d.fields):
+    # A registry mismatch already names the changed cell; the digest matters when values agree
+    # with the registry but not with the template they were written into (a swapped template).
+    if digest and not changed and digest != locked_digest(spec, d.fields):
         res.add(Issue.make("E007", spec.meta_sheet, "locked_digest"))
 
 
