@@ -8,15 +8,15 @@ import os
 ISSUES: dict[str, tuple[str, str, str]] = {
     # -- the file itself (checked before any parser opens it) --
     "F001": ("skip", "Excel/WPS 临时锁定文件（~$ 开头），已跳过", "Excel/WPS lock file (~$…), skipped"),
-    "F002": ("error", "无法读取该文件（链接失效或不是普通文件）：{error}", "cannot read the file (broken link or not a regular file): {error}"),
+    "F002": ("error", "无法读取该文件（链接失效、不存在或不是普通文件：{reason}）", "cannot read the file (broken link, missing or not a regular file: {reason})"),
     "F003": ("error", "文件为空（0 字节）", "the file is empty (0 bytes)"),
     "F004": ("error", "文件过大（{size} 字节，上限 {limit} 字节）", "file too large ({size} bytes, limit {limit})"),
     "F005": ("error", "这是旧版 .xls（Excel 97-2003）文件，请用模板（.xlsx）填报", "legacy .xls (Excel 97-2003) file; please fill in the .xlsx template"),
     "F006": ("error", "工作簿设置了打开密码（已加密），无法读取，请取消密码后重新报送", "the workbook is password-protected (encrypted); remove the password and send it again"),
     "F007": ("error", "不是 Excel 工作簿（内容为 {kind}），可能是改了扩展名的其他文件", "not an Excel workbook (content looks like {kind}); probably another file renamed"),
-    "F008": ("error", "文件已损坏或不完整（压缩包无法打开）：{error}", "the file is corrupt or truncated (zip cannot be opened): {error}"),
+    "F008": ("error", "文件已损坏或不完整（压缩包无法打开：{reason}）", "the file is corrupt or truncated (zip cannot be opened: {reason})"),
     "F009": ("error", "工作簿内部文件过多（{entries} 个，上限 {limit} 个）", "too many parts in the workbook ({entries}, limit {limit})"),
-    "F010": ("error", "疑似压缩炸弹：{entry} 解压后 {size} 字节，超过限制", "suspected zip bomb: {entry} inflates to {size} bytes, over the limit"),
+    "F010": ("error", "疑似压缩炸弹：{entry} 解压后过大或压缩比过高（{reason}），已拒收", "suspected zip bomb: {entry} inflates too much ({reason}); rejected"),
     "F011": ("error", "不是 Excel 工作簿（缺少 xl/workbook.xml，可能是 Word 文档或普通压缩包）", "not an Excel workbook (no xl/workbook.xml: a Word document or a plain zip?)"),
     "F012": ("error", "含宏的工作簿（.xlsm/vbaProject），出于安全原因拒收，请用模板（.xlsx）填报", "macro-enabled workbook (vbaProject) rejected for safety; use the .xlsx template"),
     "F013": ("error", "工作簿中的 XML 含有 DOCTYPE/实体声明（{entry}），出于安全原因拒收", "XML with DOCTYPE/entity declarations ({entry}) rejected for safety"),
@@ -102,10 +102,14 @@ def get_lang(explicit: str | None = None) -> str:
 def issue_text(code: str, lang: str = "zh", **kw) -> str:
     _sev, zh, en = ISSUES[code]
     template = en if lang == "en" else zh
-    try:
-        return template.format(**kw)
-    except (KeyError, IndexError):
-        return template
+    return template.format_map(_Blank(kw))
+
+
+class _Blank(dict):
+    """Missing message parameters print as '?' rather than breaking the message."""
+
+    def __missing__(self, key):
+        return "?"
 
 
 def severity(code: str) -> str:
