@@ -28,7 +28,7 @@ def test_demo_master_totals(demo_dir):
     master = demo_dir / "master.xlsx"
     assert master.exists()
     wb = openpyxl.load_workbook(master, read_only=True)
-    assert wb.sheetnames == ["项目汇总", "绩效指标", "问题清单", "未报送", "概览"]
+    assert wb.sheetnames[:5] == ["项目汇总", "绩效指标", "问题清单", "未报送", "概览"]
     wb.close()
     projects = sheet_rows(master, "项目汇总")
     assert len(projects) == 15
@@ -87,8 +87,9 @@ def test_project_summary_keeps_source_and_plan(demo_dir):
 def test_demo_report_json_accounts_for_every_file(demo_dir):
     report = json.loads((demo_dir / "report.json").read_text(encoding="utf-8"))
     s = report["summary"]
-    assert s["files"] == 15 == s["accepted"] + s["rejected"] + s["skipped"]
+    assert s["files"] == 16 == s["accepted"] + s["rejected"] + s["skipped"]  # 15 projects + the unit form
     assert all(f["status"] == "accepted" for f in report["files"])
+    assert sorted(f["kind"] for f in report["files"]).count("project") == 15
 
 
 @pytest.fixture()
@@ -135,12 +136,12 @@ def test_folder_with_junk_rejects_junk_and_keeps_the_15(demo_dir, registry_path,
     assert "Traceback" not in proc.stdout + proc.stderr
     report = json.loads((tmp_path / "v.json").read_text(encoding="utf-8"))
     status = {Path(f["path"]).name: f for f in report["files"]}
-    assert len(status) == 17
+    assert len(status) == 18  # 15 project returns, the unit-level form, 2 junk files
     assert status["notes.xlsx"]["status"] == "rejected"
     assert status["notes.xlsx"]["issues"][0]["code"] == "F007"
     assert status["工资表.xlsx"]["status"] == "rejected"
     assert status["工资表.xlsx"]["issues"][0]["code"] == "E001"
-    assert sum(f["status"] == "accepted" for f in report["files"]) == 15
+    assert sum(f["status"] == "accepted" and f["kind"] == "project" for f in report["files"]) == 15
     assert "notes.xlsx" in proc.stdout and "不是 Excel 工作簿" in proc.stdout
     master = tmp_path / "m.xlsx"
     proc = run_cli("consolidate", folder, "--registry", registry_path, "-o", master)
@@ -177,7 +178,8 @@ def test_generate_names_files_and_writes_password(tmp_path, registry_path):
     proc = run_cli("generate", registry_path, "-o", out)
     assert proc.returncode == 0, proc.stderr
     names = sorted(p.name for p in out.glob("*.xlsx"))
-    assert len(names) == 15 and "130304211DGTGIWENVORV_党史宣传研究工作经费.xlsx" in names
+    assert len(names) == 16 and "130304211DGTGIWENVORV_党史宣传研究工作经费.xlsx" in names
+    assert "201001_中国共产党秦皇岛市北戴河区委员会办公室(本级)_部门整体绩效目标.xlsx" in names
     pw = (out / "password.txt").read_text(encoding="utf-8").strip()
     assert len(pw) >= 8
     for p in out.glob("*.xlsx"):

@@ -122,7 +122,7 @@ def test_unit(unit):
     assert unit["工作保障措施"][0]["内容"].startswith("通过征求意见建议")
     assert unit["总体绩效目标"].startswith("做好区委办公室2021年部门预算的各项工作")
     assert unit["总体绩效目标"].count("\n") == 1
-    assert unit["分项绩效目标_intro"].startswith("结合区委区政府工作部署")
-    assert unit["工作保障措施_intro"].startswith("为确保区委办各项工作的顺利开展")
+    assert unit["分项绩效目标概述"].startswith("结合区委区政府工作部署")
+    assert unit["工作保障措施概述"].startswith("为确保区委办各项工作的顺利开展")
     text = json.dumps(unit, ensure_ascii=False)
     assert "TC " not in text and "\\\\f" not in text

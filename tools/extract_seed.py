@@ -109,9 +109,9 @@ def parse_part1(text: str) -> dict:
         "unit_name": None,
         "year": YEAR,
         "总体绩效目标": "\n".join(overall),
-        "分项绩效目标_intro": sub_intro,
+        "分项绩效目标概述": sub_intro,
         "分项绩效目标": [{"标题": h, "内容": "\n".join(rest)} for h, rest in sub_items],
-        "工作保障措施_intro": meas_intro,
+        "工作保障措施概述": meas_intro,
         "工作保障措施": measure_list,
     }
 

@@ -22,6 +22,7 @@ HELP = {
     "password": ("工作表保护密码；不填则自动生成并写入输出文件夹的 password.txt。", "sheet protection password; when omitted one is generated and written to password.txt in the output folder."),
     "slots": ("每个二级指标预留的三级指标行数。", "indicator rows per 二级指标."),
     "form": ("表单规格（templates/ 中的名称或 .toml 路径）。", "form spec (a name in templates/ or a .toml path)."),
+    "unit_form": ("同时为每个单位生成一份“部门整体绩效目标”表。", "also generate one unit-level form (部门整体绩效目标) per unit."),
     "validate": ("校验报送的工作簿（文件或文件夹，递归查找），逐个文件列出问题。退出码：0 全部通过，1 有退回或缺报，2 用法或输入错误。", "validate returned workbooks (files or folders, searched recursively) and list the problems per file. Exit codes: 0 all accepted, 1 something rejected or missing, 2 bad usage or unreadable inputs."),
     "paths": ("报送的工作簿或文件夹。", "returned workbooks or folders."),
     "json": ("把校验报告写成 JSON 文件。", "write the validation report as JSON."),
@@ -171,8 +172,10 @@ def build_app() -> typer.Typer:
         password: Optional[str] = typer.Option(None, "--password", help=h("password")),
         slots: Optional[int] = typer.Option(None, "--slots", min=1, max=10, help=h("slots")),
         form: str = typer.Option("project_2021", "--form", help=h("form")),
+        unit_form: bool = typer.Option(True, "--unit-form/--no-unit-form", help=h("unit_form")),
     ):
-        from .writer import generate, new_password
+        from .spec import UNIT_FORM
+        from .writer import generate, new_password, unit_rows
 
         spec = _spec(form)
         reg = _registry(registry)
@@ -181,6 +184,9 @@ def build_app() -> typer.Typer:
             paths = generate(spec, reg.rows, out, password=pw, slots=slots,
                              progress=(lambda: prog.advance(task)) if prog else None)
         typer.echo(ui("generated", LANG, count=len(paths), dir=out))
+        if unit_form:
+            units = generate(_spec(UNIT_FORM), unit_rows(reg.rows), out, password=pw)
+            typer.echo(ui("generated_units", LANG, count=len(units), dir=out))
         if not password:
             typer.echo(ui("password_file", LANG, path=out / "password.txt"))
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from .fill import fill_project, load_projects
+from .fill import fill_project, fill_workbook, input_cells, load_projects, load_unit
 from .messages import ui
 from .pipeline import run, write_json_atomic
 from .registry import bundled_registry_path, load_registry
 from .rules import Options
-from .spec import load_spec
-from .writer import generate, new_password
+from .spec import UNIT_FORM, load_spec
+from .writer import generate, new_password, unit_rows
 
 DEMO_PASSWORD_FILE = "password.txt"
 
@@ -39,8 +39,13 @@ def run_demo(out: Path, lang: str, echo, print_report, write_master) -> int:
     (out / DEMO_PASSWORD_FILE).write_text(pw + "\n", encoding="utf-8")
     templates = generate(spec, registry.rows, out / "templates", password=pw)
     echo(ui("generated", lang, count=len(templates), dir=out / "templates"))
+    unit_spec = load_spec(UNIT_FORM)
+    [unit_tpl] = generate(unit_spec, unit_rows(registry.rows), out / "templates", password=pw)
+    echo(ui("generated_units", lang, count=1, dir=out / "templates"))
     echo(ui("demo_step", lang, step="2. fill / 模拟填报 (openpyxl)"))
     returns = fill_all(spec, templates, out / "returns", projects, registry)
+    fill_workbook(unit_tpl, out / "returns" / unit_tpl.name, input_cells(unit_spec, load_unit()), unit_spec.sheet)
+    returns.append(out / "returns" / unit_tpl.name)
     echo(f"{len(returns)} → {out / 'returns'}")
     echo(ui("demo_step", lang, step="3. validate / 校验"))
     report = run([out / "returns"], registry, Options(duplicates="latest"))

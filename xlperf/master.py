@@ -14,7 +14,7 @@ from .rules import text
 from .spec import load_spec
 from .values import QUALITATIVE, parse_indicator_value
 
-SHEETS = ("项目汇总", "绩效指标", "问题清单", "未报送", "概览")
+SHEETS = ("项目汇总", "绩效指标", "问题清单", "未报送", "概览", "部门整体目标")
 EXCEL_MAX_ROWS = 1_048_576
 PLAN = ("3月底", "6月底", "10月底", "12月底")
 PROJECT_COLUMNS = ["单位编码", "单位名称", "项目编码", "项目名称", "预算数", "财政资金", "其他资金", "资金用途",
@@ -23,6 +23,7 @@ INDICATOR_COLUMNS = ["项目编码", "项目名称", "一级指标", "二级指�
                      "计量单位", "指标值确定依据", "涉密", "原始指标值", "来源文件", "来源工作表", "来源单元格"]
 ISSUE_COLUMNS = ["来源文件", "状态", "项目编码", "代码", "级别", "工作表", "单元格", "说明"]
 MISSING_COLUMNS = ["单位编码", "单位名称", "项目编码", "项目名称", "预算数", "情况", "来源文件"]
+UNIT_COLUMNS = ["单位编码", "单位名称", "部分", "序号", "标题", "内容", "来源文件", "来源工作表", "来源单元格"]
 OVERVIEW_COLUMNS = ["单位编码", "单位名称", "项目数", "已通过", "已退回", "未报送", "预算数合计", "已通过预算数"]
 MONEY_COLS = {"预算数", "财政资金", "其他资金", "预算数合计", "已通过预算数"}
 PERCENT_COLS = set(PLAN)
@@ -151,6 +152,27 @@ def overview_rows(report: Report, registry: Registry) -> list[dict]:
     return rows
 
 
+def unit_rows(report: Report, registry: Registry) -> list[dict]:
+    """Part 1 (部门整体绩效目标) from accepted unit-level forms, one row per paragraph item."""
+    names = registry.units
+    rows = []
+    for res in sorted(report.accepted, key=lambda r: r.project_code):
+        if res.kind != "unit":
+            continue
+        d = res.data
+        code = d.meta.get("unit_code", "")
+        base = {"单位编码": code, "单位名称": names.get(code, ""), "来源文件": res.path, "来源工作表": d.sheet}
+        for part in ("总体绩效目标", "分项绩效目标概述", "工作保障措施概述"):
+            if text(d.fields.get(part)):
+                rows.append({**base, "部分": part, "序号": 0, "标题": "", "内容": text(d.fields.get(part)),
+                             "来源单元格": d.refs.get(part, "")})
+        for sec, items in d.sections.items():
+            for i, item in enumerate(items, start=1):
+                rows.append({**base, "部分": sec, "序号": i, "标题": item["标题"], "内容": item["内容"],
+                             "来源单元格": item["ref"]})
+    return rows
+
+
 def build_tables(report: Report, registry: Registry, lang: str = "zh") -> dict[str, tuple[list, list]]:
     """Sheet name -> (columns, rows). Sheet names are a contract (DESIGN §3)."""
     return {
@@ -159,6 +181,7 @@ def build_tables(report: Report, registry: Registry, lang: str = "zh") -> dict[s
         "问题清单": (ISSUE_COLUMNS, issue_rows(report, lang)),
         "未报送": (MISSING_COLUMNS, missing_rows(report, registry)),
         "概览": (OVERVIEW_COLUMNS, overview_rows(report, registry)),
+        "部门整体目标": (UNIT_COLUMNS, unit_rows(report, registry)),
     }
 
 

@@ -236,13 +236,13 @@ def parse_workbook(path: Path, specs: list[FormSpec] | None = None) -> FileResul
         if spec is None:
             form = next((s for s in specs if s.sheet in names), None)
             if form is None or meta:
-                res.add(Issue.make("E001", title=specs[0].title, sheet=specs[0].sheet))
+                res.add(Issue.make("E001", title=specs[0].title, form_sheet=specs[0].sheet))
             else:
                 res.add(Issue.make("E002", form.sheet))
             return res
         res.kind = spec.kind
         if spec.sheet not in names:
-            res.add(Issue.make("E004", spec.sheet, "", sheet=spec.sheet))
+            res.add(Issue.make("E004", spec.sheet, "", form_sheet=spec.sheet))
             return res
         sheet = wb.get_sheet_by_name(spec.sheet)
         grid = sheet.to_python(skip_empty_area=False)

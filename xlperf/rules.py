@@ -108,14 +108,14 @@ def build_schemas(spec: FormSpec):
         if f.required and f.type != "percent":
             checks.append(pa.Check(_nonempty, name="E101", element_wise=False))
         if f.max_length:
-            checks.append(pa.Check.str_length(max_value=f.max_length, name="E113"))
+            checks.append(pa.Check.str_length(max_value=f.max_length, name="E113", error="E113"))
         if f.choices:
             checks.append(pa.Check(lambda s, ch=f.choices: s.isin(ch) | (s == ""), name="E117"))
         pcols[f.name] = pa.Column(str, checks=checks, nullable=False)
         if f.type == "percent":
             pcols[f"{f.name}__num"] = pa.Column(
                 float, nullable=True, coerce=True,
-                checks=[pa.Check.in_range(0, 100, name="E104")])
+                checks=[pa.Check.in_range(0, 100, name="E104", error="E104")])
             pcols[f"{f.name}__bad"] = pa.Column(bool, checks=[pa.Check(lambda s: ~s, name="E104")])
             if f.required:
                 pcols[f.name] = pa.Column(str, checks=[pa.Check(_nonempty, name="E101")])
@@ -123,7 +123,7 @@ def build_schemas(spec: FormSpec):
     for c in spec.columns:
         checks = []
         if c.max_length:
-            checks.append(pa.Check.str_length(max_value=c.max_length, name="E113"))
+            checks.append(pa.Check.str_length(max_value=c.max_length, name="E113", error="E113"))
         icols[c.name] = pa.Column(str, checks=checks)
     if any(c.type == "indicator_value" for c in spec.columns):
         icols["_status"] = pa.Column(str, checks=[
@@ -201,6 +201,8 @@ def check_identity(spec: FormSpec, res: FileResult, registry: Registry) -> None:
     if spec.kind == "project" and meta_code and code and meta_code != code:
         res.add(Issue.make("E006", spec.meta_sheet, "project_code", meta=meta_code, found=code))
     row = registry.get(code) if spec.kind == "project" else _unit_row(registry, code)
+    if row is None and spec.kind == "project" and meta_code and meta_code != code:
+        row = registry.get(meta_code)  # the locked code was typed over: judge against the template's project (E102)
     if row is None:
         key_field = spec.field("项目编码") if spec.kind == "project" else None
         res.add(Issue.make("E114" if spec.kind == "project" else "E119", sheet,
@@ -279,6 +281,14 @@ def check_structure(spec: FormSpec, res: FileResult) -> None:
             if g.min_filled and sum(filled[l2.name] for l2 in g.level2) < g.min_filled:
                 res.add(Issue.make("E118", spec.sheet, f"{spec.columns[0].col}{first_row[g.level2[0].name]}",
                                    level1=g.name, count=g.min_filled))
+    for sec in spec.sections:
+        if sec.min_filled and len(d.sections.get(sec.name, [])) < sec.min_filled:
+            res.add(Issue.make("E118", spec.sheet, f"{sec.title_col}{sec.first_row}", level1=sec.name,
+                               count=sec.min_filled))
+        for item in d.sections.get(sec.name, []):
+            if not item["标题"] or not item["内容"]:
+                res.add(Issue.make("E108", spec.sheet, item["ref"] if not item["标题"] else item["text_ref"],
+                                   missing="标题" if not item["标题"] else "内容"))
     for ref, formula in sorted(d.formulas.items()):
         res.add(Issue.make("E116", spec.sheet, ref, found=formula[:80]))
 

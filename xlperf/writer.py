@@ -206,7 +206,9 @@ def _write_form_sheet(wb, ws, spec: FormSpec, row: dict, values: FormValues, slo
     for f in spec.fields:
         r, c = parse_ref(f.cell)
         if f.height:
-            ws.set_row(r, f.height)
+            v = values.fields.get(f.name, "")
+            width = sum(spec.widths[parse_ref(f.merge.split(":")[0])[1]:parse_ref(f.merge.split(":")[-1])[1] + 1]) if f.merge else spec.widths[c]
+            ws.set_row(r, _text_height(str(v), width, f.height) if v else f.height)
         if f.locked:
             style = fmt.locked_money if f.type == "money" else (fmt.unit_line if f.style == "unit_line" else fmt.locked_text)
             value = _number_or_text(locked[f.name]) if f.type == "money" else locked[f.name]
@@ -278,12 +280,19 @@ def _write_section(ws, spec, sec, values: FormValues, fmt: _Formats):
         if end > xc:
             ws.merge_range(r, xc, r, end, "", fmt.input_text)
         ws.write_string(r, xc, text, fmt.input_text) if text else ws.write_blank(r, xc, None, fmt.input_text)
-        ws.set_row(r, 60)
+        ws.set_row(r, _text_height(text, sum(spec.widths[xc:end + 1])))
     ws.data_validation(sec.first_row - 1, xc, sec.first_row - 2 + sec.slots, xc,
                        {"validate": "any", "input_title": sec.name[:32], "input_message": f"{sec.name}：每行一项，左侧填标题，右侧填内容。"})
 
 
 _CN_NUM = "一二三四五六七八九十"
+
+
+def _text_height(text: str, width_chars: int, base: int = 60) -> int:
+    """Row height (points) that shows a prefilled text: spreadsheets never auto-fit merged cells."""
+    per_line = max(8, width_chars // 2)  # CJK characters are two columns wide
+    lines = sum(max(1, -(-len(part) // per_line)) for part in (text or "").splitlines() or [""])
+    return max(base, min(409, 15 * lines + 6))
 
 
 def _page_setup(ws, spec: FormSpec, slots: int):
@@ -365,6 +374,14 @@ def template_bytes(spec: FormSpec, row: dict, **kw) -> bytes:
     buf = io.BytesIO()
     write_template(spec, row, buf, **kw)
     return buf.getvalue()
+
+
+def unit_rows(rows: list[dict]) -> list[dict]:
+    """One row per unit of the registry, in first-seen order (for the unit-level form)."""
+    seen: dict[str, dict] = {}
+    for r in rows:
+        seen.setdefault(r["单位编码"], r)
+    return list(seen.values())
 
 
 def generate(spec: FormSpec, rows: list[dict], out_dir: Path, *, password: str, slots: int | None = None,
