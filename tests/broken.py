@@ -237,6 +237,11 @@ def _defs() -> list[_Def]:
     return d
 
 
+def case_names() -> list[str]:
+    """The case names in build order, without building anything (for test parametrisation)."""
+    return [c.name for c in _defs()]
+
+
 # ------------------------------------------------------------------ build ----
 def _write_registry(path: Path, rows: list[dict]) -> None:
     with open(path, "w", encoding="utf-8-sig", newline="") as fh:

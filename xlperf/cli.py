@@ -29,6 +29,7 @@ HELP = {
     "strict": ("提示（warning）也作为退回处理。", "treat warnings as rejections."),
     "reject_yesno": ("指标值为“是否”时作为错误退回（默认只提示）。", "reject '是否' as an indicator value (default: warning)."),
     "duplicates": ("同一项目多份不同内容的报送：error 报错（默认于 validate），latest 以最新一份为准。", "several different returns of one project: error, or latest wins."),
+    "feedback": ("为每个退回的文件生成反馈工作簿（问题单元格标红并加批注，附问题清单）到该文件夹。", "write a feedback workbook per rejected return (problem cells marked with comments, plus a 问题清单 sheet) into this folder."),
     "jobs": ("并行读取的进程数。", "worker processes for reading."),
     "quiet": ("只输出汇总，不逐个文件列出。", "print only the summary, not every file."),
     "consolidate": ("校验并把通过的报送汇总成总表（项目汇总、绩效指标、问题清单、未报送、概览）。", "validate and consolidate the accepted returns into the master workbook (项目汇总, 绩效指标, 问题清单, 未报送, 概览)."),
@@ -200,10 +201,19 @@ def build_app() -> typer.Typer:
         duplicates: str = typer.Option("error", "--duplicates", help=h("duplicates")),
         jobs: int = typer.Option(1, "--jobs", "-j", min=1, max=64, help=h("jobs")),
         quiet: bool = typer.Option(False, "--quiet", "-q", help=h("quiet")),
+        feedback: Optional[Path] = typer.Option(None, "--feedback", help=h("feedback")),
+        password: Optional[str] = typer.Option(None, "--password", help=h("password")),
     ):
         reg = _registry(registry)
         report = _run_validation(paths, reg, _options(strict, reject_yesno, duplicates), jobs)
         print_report(report, quiet)
+        if feedback:
+            from .feedback import write_all_feedback
+            from .writer import new_password
+
+            pw = password or _write_password(feedback, new_password())
+            written = write_all_feedback(report.files, reg, feedback, pw, LANG)
+            typer.echo(ui("feedback_written", LANG, count=len(written), dir=feedback))
         if json_out:
             from .pipeline import write_json_atomic
 

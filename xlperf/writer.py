@@ -343,8 +343,13 @@ def _write_guide(wb, spec: FormSpec, fmt: _Formats):
 
 
 def write_template(spec: FormSpec, row: dict, target, *, password: str, slots: int | None = None,
-                   values: FormValues | None = None, meta_extra: dict | None = None) -> None:
-    """Write one template to `target` (a path or a binary file object)."""
+                   values: FormValues | None = None, meta_extra: dict | None = None,
+                   notes: dict | None = None, problems: list | None = None) -> None:
+    """Write one template to `target` (a path or a binary file object).
+
+    `notes` (A1 ref -> text) highlight cells with a comment and `problems` (rows of
+    问题清单) add a sheet: together they make the feedback workbook sent back to a unit.
+    """
     slots = slots or spec.slots
     wb = xlsxwriter.Workbook(target, {"in_memory": True})
     _set_properties(wb, spec)
@@ -354,10 +359,34 @@ def write_template(spec: FormSpec, row: dict, target, *, password: str, slots: i
     lists = _write_lists(wb, spec)
     _write_form_sheet(wb, ws, spec, row, values or FormValues(), slots, fmt, lists)
     _page_setup(ws, spec, slots)
+    if notes:
+        _highlight(wb, ws, notes)
+    if problems:
+        _write_problems(wb, problems, fmt)
     ws.protect(password, {"select_locked_cells": True, "select_unlocked_cells": True, "format_rows": True})
     ws.activate()
     _write_meta(wb, spec, row, slots, meta_extra or {})
     wb.close()
+
+
+def _highlight(wb, ws, notes: dict) -> None:
+    """Red fill (a conditional format, so cell values and merges stay as written) plus a comment."""
+    red = wb.add_format({"bg_color": "#FFC7CE", "font_color": "#9C0006"})
+    for ref, note in notes.items():
+        ws.conditional_format(ref, {"type": "formula", "criteria": "=TRUE", "format": red})
+        ws.write_comment(ref, note[:2000], {"x_scale": 2.5, "y_scale": 2, "author": "xlperf"})
+
+
+def _write_problems(wb, problems: list, fmt: _Formats) -> None:
+    ws = wb.add_worksheet("问题清单")
+    cols = list(problems[0].keys())
+    for ci, c in enumerate(cols):
+        ws.write_string(0, ci, c, fmt.label)
+        ws.set_column(ci, ci, 60 if c in ("说明", "message") else 14)
+    for ri, p in enumerate(problems, start=1):
+        for ci, c in enumerate(cols):
+            ws.write_string(ri, ci, str(p.get(c, "")), fmt.plain)
+    ws.activate()
 
 
 def _set_properties(wb, spec: FormSpec):

@@ -1,0 +1,583 @@
+#!/usr/bin/env python3
+"""Benchmark xlperf at 100 … 10,000 returns against the naive stack (openpyxl + per-file pandera + pandas).
+
+Usage (from the repository root, with xlperf installed and the `bench` extra for the plot):
+
+    python benchmarks/bench.py --sizes 100,300,1000,3000,10000 --baseline-n 200 --jobs 2 --out docs/
+
+For every size N the script builds a synthetic registry (N projects across ~N/20 units), generates
+the N templates, writes N filled returns (about 5% of them broken on purpose) and then times, each
+step in a fresh process so that its peak memory is its own:
+
+- generate: `writer.generate` in one process and with `--jobs` processes (templates/s);
+- validate: `pipeline.run` (safety precheck + calamine read + one pandera pass + rules);
+- consolidate: validate + `master.write_master` (xlsx);
+- end to end: the CLI, `xlperf consolidate DIR -r registry.csv -o master.xlsx -q`, interpreter start included.
+
+The naive baseline (`--baseline-n` returns) opens every return with openpyxl `load_workbook` (default
+mode), validates each file with its own pandera pass and writes the master with pandas `to_excel`.
+
+The corpus lives under --workdir (default /tmp/xlperf-bench), never in the repository. Returns are
+written with `xlperf.writer.write_template(..., values=FormValues(...))`, which puts the input values
+into the template as xlsxwriter writes it: the same cells a sub-unit fills, at xlsxwriter speed
+(filling with openpyxl like `xlperf demo` does costs ~40 ms per file and would dominate the run).
+
+Results: <out>/bench_results.json and <out>/img/perf_scaling.png.
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import platform
+import random
+import shutil
+import string
+import subprocess
+import sys
+import threading
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+PAGE = os.sysconf("SC_PAGE_SIZE")
+
+# ----------------------------------------------------------------------------- synthetic data
+
+DISTRICTS = ["秦皇岛市北戴河区", "秦皇岛市海港区", "秦皇岛市山海关区", "秦皇岛市抚宁区", "昌黎县", "卢龙县", "青龙满族自治县"]
+DEPTS = ["财政局", "教育局", "卫生健康局", "民政局", "人力资源和社会保障局", "自然资源和规划局", "住房和城乡建设局",
+         "交通运输局", "农业农村局", "水务局", "商务局", "文化广电和旅游局", "应急管理局", "审计局", "市场监督管理局",
+         "统计局", "医疗保障局", "城市管理综合行政执法局", "司法局", "公安分局", "委员会办公室", "人民政府办公室",
+         "发展和改革局", "科学技术和工业信息化局", "生态环境分局", "退役军人事务局", "档案馆", "融媒体中心"]
+SUFFIXES = ["(本级)", "机关服务中心", "综合执法大队", "事务服务中心", "信息中心", "培训中心"]
+TOPICS = ["党史宣传", "电子政务内网", "安可替代", "人事代理", "机要通信", "保密技术", "档案数字化", "信息化运维", "网络安全",
+          "办公楼维修", "公务用车运行", "会议保障", "应急物资储备", "防汛抗旱", "森林防火", "河道治理", "农村人居环境",
+          "困难群众救助", "城乡低保", "养老服务", "儿童福利", "义务教育", "学前教育", "校舍安全", "教师培训", "公共卫生",
+          "疫情防控", "家庭医生签约", "食品安全抽检", "药品监管", "市场监管执法", "统计调查", "审计项目", "法律援助",
+          "社区矫正", "基层治理", "文化惠民演出", "公共图书馆", "全民健身", "旅游宣传推介", "道路养护", "公交运营补贴",
+          "环境监测", "大气污染防治", "垃圾分类", "园林绿化", "市政设施维护", "就业创业扶持", "职业技能培训", "退役军人优抚"]
+ACTIVITIES = ["工作经费", "专项经费", "建设维护经费", "运行经费", "补助资金", "工程经费", "服务采购经费", "设备购置经费"]
+USES = ["资料印刷及宣传费", "系统运行维护费", "设备购置及安装费", "人员劳务及工资福利", "专项业务工作开支", "物资采购及储备费",
+        "委托第三方服务费", "工程建设及维修费", "培训及会议费", "补助发放"]
+BASES = ["年度工作计划", "计划标准", "行业标准", "历史标准", "其他", "上级文件要求", "部门职责"]
+PLANS = [(25, 50, 75, 100), (10, 40, 70, 100), (0, 30, 60, 100), (20, 50, 80, 100), (30, 60, 90, 100), (25, 50, 100, 100)]
+# 指标值 spellings a sub-unit types: each is a format with {n} (a number).
+PERCENT_FORMS = ["≥{n}%", "≥{n}％", ">={n}%", "≥ {n} %", "不低于{n}%", "{n}%以上", "{n}%及以上", "＞{n}%", "≥{n}%。"]
+COUNT_FORMS = ["≥{n}{u}", "{n}{u}", "不少于{n}{u}", "{n}{u}以上", "＝{n}{u}", "≤{n}{u}", "至少{n}{u}"]
+COUNT_UNITS = ["本", "条", "人", "次", "个", "项", "场", "户", "家", "台", "套", "篇", "天", "小时", "万元", "公里"]
+QUALITATIVE = ["达成预期指标", "部分达成预期指标并具有一定效果"]
+PLACEHOLDERS = ["≥**人", "≥**%", "___", "--", "≥＊＊本"]
+
+
+def synthetic_registry(n: int, seed: int = 2021) -> list[dict]:
+    """N projects across ~N/20 units with realistic codes, names and amounts (万元, 2 decimals)."""
+    rng = random.Random(seed * 1_000_003 + n)
+    n_units = max(1, round(n / 20))
+    units = []
+    for i in range(n_units):
+        name = rng.choice(DISTRICTS) + rng.choice(DEPTS) + rng.choice(SUFFIXES)
+        units.append((f"{201001 + i:06d}", name))
+    alphabet = string.digits + string.ascii_uppercase
+    codes = set()
+    rows = []
+    for i in range(n):
+        unit_code, unit_name = units[i * n_units // n]
+        while True:
+            code = "130304" + "21" + "".join(rng.choice(alphabet) for _ in range(13))
+            if code not in codes:
+                codes.add(code)
+                break
+        budget = round(min(5000.0, rng.lognormvariate(2.8, 1.2)), 2) or 0.5
+        other = 0.0 if rng.random() < 0.8 else round(budget * rng.choice((0.1, 0.2, 0.3, 0.5)), 2)
+        fiscal = round(budget - other, 2)
+        rows.append({"单位编码": unit_code, "单位名称": unit_name, "项目编码": code,
+                     "项目名称": rng.choice(TOPICS) + rng.choice(ACTIVITIES), "预算数": f"{budget:.2f}",
+                     "财政资金": f"{fiscal:.2f}", "其他资金": f"{other:.2f}", "资金用途": rng.choice(USES), "主管部门": ""})
+    return rows
+
+
+def write_registry_csv(rows: list[dict], path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w", encoding="utf-8-sig", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows(rows)
+
+
+def _value(rng: random.Random, l2: str) -> str:
+    r = rng.random()
+    if l2 in ("质量指标", "服务对象满意度指标", "社会效益指标") and r < 0.8:
+        return rng.choice(PERCENT_FORMS).format(n=rng.choice((80, 85, 90, 95, 98, 100)))
+    if l2 == "时效指标" and r < 0.5:
+        return rng.choice(["≤{n}天", "{n}月底前", "≥{n}%"]).format(n=rng.choice((3, 5, 10, 12, 30, 95)))\
+            .replace("月底前", "个月")
+    if l2 == "成本指标" and r < 0.6:
+        return rng.choice(["≤{n}万元", "≤{n}元/人", "不超过{n}万元"]).format(n=rng.choice((2.7, 5, 12.76, 19.5, 60, 200)))
+    if r < 0.15:
+        return rng.choice(QUALITATIVE)
+    if r < 0.6:
+        return rng.choice(COUNT_FORMS).format(n=rng.choice((1, 2, 3, 5, 10, 12, 20, 50, 100, 365)), u=rng.choice(COUNT_UNITS))
+    return rng.choice(PERCENT_FORMS).format(n=rng.choice((60, 70, 80, 90, 95, 100)))
+
+
+def return_content(spec, row: dict, seed_projects: list[dict], rng: random.Random, broken: str = ""):
+    """(FormValues, registry row as written) for one filled return; `broken` names the defect, if any."""
+    from xlperf.writer import FormValues
+
+    base = rng.choice(seed_projects)
+    plan = rng.choice(PLANS)
+    secret = rng.random() < 0.3
+    fields = {"资金用途": row["资金用途"] if rng.random() < 0.7 else base.get("资金用途") or row["资金用途"],
+              "3月底": plan[0], "6月底": plan[1], "10月底": plan[2], "12月底": plan[3],
+              "涉密": "是" if secret else "否"}
+    goals = [line.split(".", 1)[-1] for line in (base.get("绩效目标") or "").splitlines() if line.strip()]
+    goals = goals or ["完成年度工作任务"]
+    extra = f"保障{row['项目名称']}顺利实施"
+    fields["绩效目标"] = "\n".join(f"{i}.{g}" for i, g in enumerate([extra] + goals[:rng.randint(1, 3)], start=1))
+    by_l2: dict[str, list] = {}
+    for ind in base["indicators"]:
+        by_l2.setdefault(ind["二级指标"], []).append(ind)
+    yesno = rng.random() < 0.15  # the seed's own placeholder: a warning, the return is still accepted
+    indicators: dict[str, list] = {}
+    for l2 in spec.level2s:
+        items = by_l2.get(l2.name, [])
+        n = len(items) if items else (1 if l2.required else 0)
+        n = min(spec.slots, n + (rng.random() < 0.3))
+        out = []
+        for k in range(n):
+            src = items[k % len(items)] if items else {"三级指标": f"{l2.name[:2]}完成情况", "绩效指标描述": f"{row['项目名称']}{l2.name[:2]}"}
+            name = src.get("三级指标") or f"{l2.name[:2]}目标"
+            desc = src.get("绩效指标描述") or name
+            if name == "涉密" and not secret:
+                name, desc = f"{l2.name[:2]}目标完成率", f"{row['项目名称']}{l2.name[:2]}目标完成情况"
+            value = "是否" if yesno and rng.random() < 0.3 else _value(rng, l2.name)
+            out.append({"三级指标": name, "绩效指标描述": desc, "指标值": value, "指标值确定依据": rng.choice(BASES)})
+        if out:
+            indicators[l2.name] = out
+    written = dict(row)
+    if broken == "budget":  # a locked amount changed: E102 (registry) and E103 (sum)
+        written["预算数"] = f"{float(row['预算数']) + rng.choice((1, 10, 0.5)):.2f}"
+    elif broken == "placeholder":
+        l2 = rng.choice([k for k in indicators])
+        indicators[l2][0]["指标值"] = rng.choice(PLACEHOLDERS)
+    elif broken == "missing":
+        what = rng.choice(("资金用途", "6月底", "level2", "basis"))
+        if what == "level2":
+            indicators.pop("时效指标", None)
+        elif what == "basis":
+            indicators["数量指标"][0]["指标值确定依据"] = ""
+        else:
+            fields[what] = ""
+    return FormValues(fields=fields, indicators=indicators), written
+
+
+def _returns_chunk(args) -> int:
+    spec_name, rows, out_dir, password, seed, broken = args
+    from xlperf.fill import load_projects
+    from xlperf.spec import load_spec
+    from xlperf.writer import template_filename, write_template
+
+    spec = load_spec(spec_name)
+    seed_projects = list(load_projects().values())
+    for i, row in enumerate(rows):
+        rng = random.Random(seed + i)
+        values, written = return_content(spec, row, seed_projects, rng, broken[i])
+        path = Path(out_dir) / template_filename(spec, row)
+        with open(path, "wb") as fh:
+            write_template(spec, written, fh, password=password, values=values)
+    return len(rows)
+
+
+def write_returns(rows: list[dict], out_dir: Path, jobs: int, seed: int = 7, broken_share: float = 0.05) -> dict:
+    """Write N filled returns (a `broken_share` of them defective); returns the defect counts."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    rng = random.Random(seed + len(rows))
+    kinds = ("budget", "placeholder", "missing")
+    broken = [rng.choice(kinds) if rng.random() < broken_share else "" for _ in rows]
+    step = max(1, min(250, len(rows) // max(1, jobs * 4) or 1))
+    tasks = [("project_2021", rows[i:i + step], str(out_dir), "bench", seed * 100_003 + i, broken[i:i + step])
+             for i in range(0, len(rows), step)]
+    if jobs <= 1:
+        for t in tasks:
+            _returns_chunk(t)
+    else:
+        with ProcessPoolExecutor(jobs) as pool:
+            list(pool.map(_returns_chunk, tasks))
+    return {k: broken.count(k) for k in kinds}
+
+
+# ----------------------------------------------------------------------------- measuring
+
+
+def _tree_rss(root: int) -> int:
+    """Resident bytes of a process and all its descendants (from /proc)."""
+    parent: dict[int, int] = {}
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open(f"/proc/{d}/stat", "rb") as fh:
+                stat = fh.read()
+            parent[int(d)] = int(stat[stat.rfind(b")") + 2:].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+    tree, frontier = {root}, [root]
+    while frontier:
+        p = frontier.pop()
+        for c, pp in parent.items():
+            if pp == p and c not in tree:
+                tree.add(c)
+                frontier.append(c)
+    total = 0
+    for pid in tree:
+        try:
+            with open(f"/proc/{pid}/statm", "rb") as fh:
+                total += int(fh.read().split()[1]) * PAGE
+        except (OSError, ValueError, IndexError):
+            pass
+    return total
+
+
+def measured(cmd: list[str], env: dict | None = None) -> dict:
+    """Run cmd; wall time, peak RSS of the largest process (wait4) and of the whole tree (sampled)."""
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    peak = [0]
+    done = threading.Event()
+
+    def sample():
+        while not done.is_set():
+            peak[0] = max(peak[0], _tree_rss(proc.pid))
+            done.wait(0.05)
+
+    th = threading.Thread(target=sample, daemon=True)
+    th.start()
+    out = proc.stdout.read()
+    err = proc.stderr.read()
+    _pid, status, ru = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - t0
+    done.set()
+    th.join()
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    res = {"wall_s": round(wall, 4), "peak_rss_mib": round(ru.ru_maxrss / 1024, 1),
+           "peak_tree_rss_mib": round(max(peak[0], ru.ru_maxrss * 1024) / 2**20, 1), "exit": proc.returncode}
+    try:
+        res.update(json.loads(out.decode().strip().splitlines()[-1]))
+    except (ValueError, IndexError):
+        pass
+    if proc.returncode not in (0, 1):
+        raise RuntimeError(f"{' '.join(cmd)} failed ({proc.returncode}):\n{err.decode()[-3000:]}")
+    return res
+
+
+def _phase_cmd(*args) -> list[str]:
+    return [sys.executable, str(Path(__file__).resolve()), "--phase", *map(str, args)]
+
+
+# ----------------------------------------------------------------------------- phases (child processes)
+
+
+def phase_generate(workdir: Path, jobs: int) -> dict:
+    t0 = time.perf_counter()
+    from xlperf.registry import load_registry
+    from xlperf.spec import load_spec
+    from xlperf.writer import generate
+
+    reg = load_registry(workdir / "registry.csv")
+    spec = load_spec()
+    out = workdir / f"templates_j{jobs}"
+    shutil.rmtree(out, ignore_errors=True)
+    t1 = time.perf_counter()
+    paths = generate(spec, reg.rows, out, password="bench", jobs=jobs) if jobs > 1 else \
+        generate(spec, reg.rows, out, password="bench")
+    t = time.perf_counter() - t1
+    assert len(paths) == len(reg.rows)
+    shutil.rmtree(out, ignore_errors=True)
+    return {"n": len(paths), "time_s": round(t, 4), "per_s": round(len(paths) / t, 1),
+            "with_imports_s": round(time.perf_counter() - t0, 4)}
+
+
+def phase_fast(workdir: Path, jobs: int, master: bool, subset: int = 0) -> dict:
+    """validate (read + rules) or consolidate (validate + master xlsx) in this process, timed from the imports."""
+    t0 = time.perf_counter()
+    from xlperf.pipeline import run
+    from xlperf.registry import load_registry
+    from xlperf.rules import Options
+
+    reg = load_registry(workdir / "registry.csv")
+    paths = [workdir / "returns"]
+    if subset:
+        paths = sorted((workdir / "returns").glob("*.xlsx"))[:subset]
+    report = run(paths, reg, Options(duplicates="latest"), jobs=jobs)
+    t_validate = time.perf_counter() - t0
+    info = {}
+    if master:
+        from xlperf.master import write_master
+
+        info = write_master(workdir / "master" / "master.xlsx", report, reg, ("xlsx",))
+    t = time.perf_counter() - t0
+    s = report.summary()
+    return {"n": s["files"], "time_s": round(t, 4), "validate_s": round(t_validate, 4), "per_s": round(s["files"] / t, 1),
+            "accepted": s["accepted"], "rejected": s["rejected"], "skipped": s["skipped"],
+            "indicators": info.get("indicators")}
+
+
+def naive_read(path: Path, spec):
+    """openpyxl load_workbook (default mode) → the same ReturnData the fast reader builds."""
+    import openpyxl
+
+    from xlperf.model import FileResult, Issue
+    from xlperf.reader import _check_layout, _extract, _meta_dict, _slots_from_meta
+
+    res = FileResult(str(path))
+    try:
+        wb = openpyxl.load_workbook(path)
+        meta = _meta_dict([list(r) for r in wb[spec.meta_sheet].iter_rows(values_only=True)])
+        ws = wb[spec.sheet]
+        grid = [list(r) for r in ws.iter_rows(values_only=True)]
+        grid = [["" if v is None else v for v in r] for r in grid]
+        merged = {str(r) for r in ws.merged_cells.ranges}
+        slots = _slots_from_meta(spec, meta)
+        res.kind = spec.kind
+        _check_layout(spec, grid, merged, slots, res.issues)
+        if not res.issues:
+            res.data = _extract(spec, grid, meta, slots)
+    except Exception as exc:
+        res.add(Issue.make("F016", error=f"{type(exc).__name__}: {exc}"[:200]))
+    return res
+
+
+def phase_naive(workdir: Path, subset: int) -> dict:
+    """The naive stack: openpyxl per file, one pandera pass per file, pandas DataFrame.to_excel master."""
+    t0 = time.perf_counter()
+    import pandas as pd
+
+    from xlperf.master import build_tables
+    from xlperf.pipeline import Report
+    from xlperf.registry import load_registry
+    from xlperf.rules import Options, validate_results
+    from xlperf.spec import load_spec
+
+    spec = load_spec()
+    reg = load_registry(workdir / "registry.csv")
+    files = sorted((workdir / "returns").glob("*.xlsx"))[:subset]
+    results = []
+    t_read = 0.0
+    for f in files:
+        t1 = time.perf_counter()
+        res = naive_read(f, spec)
+        t_read += time.perf_counter() - t1
+        validate_results([res], reg, Options(duplicates="latest"))  # pandera once per file
+        results.append(res)
+    t_validate = time.perf_counter() - t0
+    report = Report(results)
+    tables = build_tables(report, reg)
+    out = workdir / "master" / "naive_master.xlsx"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with pd.ExcelWriter(out) as xw:
+        for name, (cols, rows) in tables.items():
+            pd.DataFrame(rows, columns=cols).to_excel(xw, sheet_name=name, index=False)
+        engine = xw.engine
+    t = time.perf_counter() - t0
+    s = report.summary()
+    return {"n": s["files"], "time_s": round(t, 4), "validate_s": round(t_validate, 4), "openpyxl_read_s": round(t_read, 4),
+            "per_s": round(s["files"] / t, 2), "accepted": s["accepted"], "rejected": s["rejected"], "writer_engine": engine}
+
+
+def phase_corpus(workdir: Path, n: int, jobs: int) -> dict:
+    t0 = time.perf_counter()
+    rows = synthetic_registry(n)
+    write_registry_csv(rows, workdir / "registry.csv")
+    shutil.rmtree(workdir / "returns", ignore_errors=True)
+    broken = write_returns(rows, workdir / "returns", jobs)
+    return {"n": n, "units": len({r["单位编码"] for r in rows}), "broken": broken, "time_s": round(time.perf_counter() - t0, 2),
+            "bytes": sum(p.stat().st_size for p in (workdir / "returns").iterdir())}
+
+
+def run_phase(argv: list[str]) -> None:
+    name, workdir, *rest = argv
+    workdir = Path(workdir)
+    if name == "corpus":
+        out = phase_corpus(workdir, int(rest[0]), int(rest[1]))
+    elif name == "generate":
+        out = phase_generate(workdir, int(rest[0]))
+    elif name in ("validate", "consolidate"):
+        out = phase_fast(workdir, int(rest[0]), name == "consolidate", int(rest[1]) if len(rest) > 1 else 0)
+    elif name == "naive":
+        out = phase_naive(workdir, int(rest[0]))
+    else:
+        raise SystemExit(f"unknown phase {name}")
+    print(json.dumps(out, ensure_ascii=False))
+
+
+# ----------------------------------------------------------------------------- driver
+
+
+def bench_size(n: int, root: Path, jobs: int, log) -> dict:
+    wd = root / f"n{n}"
+    wd.mkdir(parents=True, exist_ok=True)
+    out: dict = {"n": n}
+    out["corpus"] = measured(_phase_cmd("corpus", wd, n, jobs))
+    log(f"  corpus: {out['corpus']['time_s']} s, broken {out['corpus']['broken']}")
+    for j in sorted({1, jobs}):
+        r = measured(_phase_cmd("generate", wd, j))
+        out[f"generate_j{j}"] = r
+        log(f"  generate  jobs={j}: {r['time_s']:.2f} s  {r['per_s']:.0f} templates/s  peak {r['peak_tree_rss_mib']} MiB")
+    for step in ("validate", "consolidate"):
+        for j in sorted({1, jobs}):
+            r = measured(_phase_cmd(step, wd, j))
+            out[f"{step}_j{j}"] = r
+            log(f"  {step:11s} jobs={j}: {r['time_s']:.2f} s  {r['per_s']:.0f} returns/s  peak {r['peak_tree_rss_mib']} MiB"
+                f"  (accepted {r['accepted']}, rejected {r['rejected']})")
+    xlperf = shutil.which("xlperf") or str(Path(sys.executable).with_name("xlperf"))
+    for j in sorted({1, jobs}):
+        cmd = [xlperf, "consolidate", str(wd / "returns"), "-r", str(wd / "registry.csv"), "-o",
+               str(wd / "master" / "cli_master.xlsx"), "-q", "--jobs", str(j)]
+        r = measured(cmd, env={**os.environ, "XLPERF_LANG": "en"})
+        r["per_s"] = round(n / r["wall_s"], 1)
+        out[f"e2e_j{j}"] = r
+        log(f"  end to end jobs={j}: {r['wall_s']:.2f} s  {r['per_s']:.0f} returns/s  peak {r['peak_tree_rss_mib']} MiB (exit {r['exit']})")
+    return out
+
+
+def bench_baseline(n: int, root: Path, jobs: int, log) -> dict:
+    wd = root / f"baseline{n}"
+    wd.mkdir(parents=True, exist_ok=True)
+    out = {"n": n, "corpus": measured(_phase_cmd("corpus", wd, n, jobs))}
+    out["naive"] = measured(_phase_cmd("naive", wd, n))
+    out["fast"] = measured(_phase_cmd("consolidate", wd, 1))
+    nv, fs = out["naive"], out["fast"]
+    out["ratio_same_files"] = round(nv["time_s"] / fs["time_s"], 1)
+    log(f"  naive: {nv['time_s']:.2f} s ({1000 * nv['time_s'] / n:.1f} ms/file, openpyxl read "
+        f"{1000 * nv['openpyxl_read_s'] / n:.1f} ms/file, writer {nv['writer_engine']}), peak {nv['peak_tree_rss_mib']} MiB")
+    log(f"  fast on the same {n} files: {fs['time_s']:.2f} s → naive/fast {out['ratio_same_files']}×")
+    return out
+
+
+def machine_info() -> dict:
+    from importlib.metadata import PackageNotFoundError, version
+
+    cpu = ""
+    try:
+        for line in open("/proc/cpuinfo", encoding="utf-8"):
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem = 0
+    try:
+        for line in open("/proc/meminfo", encoding="utf-8"):
+            if line.startswith("MemTotal"):
+                mem = int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    libs = {}
+    for p in ("xlperf", "python-calamine", "xlsxwriter", "openpyxl", "pandas", "pandera", "numpy", "pyarrow", "matplotlib"):
+        try:
+            libs[p] = version(p)
+        except PackageNotFoundError:
+            libs[p] = None
+    return {"nproc": os.cpu_count(), "cpu": cpu, "ram_gib": round(mem / 2**30, 1), "python": platform.python_version(),
+            "platform": platform.platform(), "libraries": libs}
+
+
+def plot(results: dict, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    sizes = [s["n"] for s in results["sizes"]]
+    jobs = results["jobs"]
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(12, 4.8))
+    series = [("generate_j1", "generate, 1 process"), (f"generate_j{jobs}", f"generate, {jobs} processes"),
+              ("validate_j1", "validate"), ("consolidate_j1", "consolidate (validate + master)"),
+              ("e2e_j1", "end to end (CLI)"), (f"e2e_j{jobs}", f"end to end (CLI, --jobs {jobs})")]
+    seen = set()
+    for key, label in series:
+        if key in seen or key not in results["sizes"][0]:
+            continue
+        seen.add(key)
+        t = [s[key]["wall_s"] if key.startswith("e2e") else s[key]["time_s"] for s in results["sizes"]]
+        ax1.plot(sizes, t, marker="o", label=label)
+        m = [s[key]["peak_tree_rss_mib"] for s in results["sizes"]]
+        ax2.plot(sizes, m, marker="o", label=label)
+    n_max = max(sizes)
+    ax1.plot([0, n_max], [0, n_max / 800], ls="--", color="grey", label="target: 800 returns/s")
+    ax1.set(xlabel="returns / templates (N)", ylabel="seconds", title="time vs N")
+    ax2.axhline(1024, ls="--", color="grey", label="1 GiB")
+    ax2.set(xlabel="returns / templates (N)", ylabel="peak RSS, MiB (process tree)", title="peak memory vs N")
+    for ax in (ax1, ax2):
+        ax.grid(True, alpha=0.3)
+        ax.legend(fontsize=8)
+        ax.set_xlim(0, n_max * 1.03)
+        ax.set_ylim(bottom=0)
+    m = results["machine"]
+    fig.suptitle(f"xlperf scaling — {m['nproc']} × {m['cpu']}, Python {m['python']}", fontsize=10)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+
+
+def main() -> None:
+    if len(sys.argv) > 1 and sys.argv[1] == "--phase":
+        run_phase(sys.argv[2:])
+        return
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--sizes", default="100,1000,10000", help="comma-separated corpus sizes")
+    ap.add_argument("--baseline-n", type=int, default=200, help="returns for the naive baseline (0: skip)")
+    ap.add_argument("--jobs", type=int, default=max(1, min(4, os.cpu_count() or 1)), help="processes for the parallel runs")
+    ap.add_argument("--out", type=Path, default=Path("docs"), help="folder for bench_results.json and img/perf_scaling.png")
+    ap.add_argument("--workdir", type=Path, default=Path("/tmp/xlperf-bench"), help="where the corpus is written")
+    ap.add_argument("--keep", action="store_true", help="keep the corpus after the run")
+    args = ap.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
+
+    def log(msg):
+        print(msg, flush=True)
+
+    results = {"machine": machine_info(), "jobs": args.jobs, "sizes": [], "started": time.strftime("%Y-%m-%dT%H:%M:%S")}
+    log(f"machine: {results['machine']['nproc']} × {results['machine']['cpu']}, {results['machine']['ram_gib']} GiB, "
+        f"Python {results['machine']['python']}")
+    args.workdir.mkdir(parents=True, exist_ok=True)
+    try:
+        if args.baseline_n:
+            log(f"baseline, {args.baseline_n} returns")
+            results["baseline"] = bench_baseline(args.baseline_n, args.workdir, args.jobs, log)
+        for n in sizes:
+            log(f"N = {n}")
+            results["sizes"].append(bench_size(n, args.workdir, args.jobs, log))
+            if not args.keep:
+                shutil.rmtree(args.workdir / f"n{n}", ignore_errors=True)
+    finally:
+        if not args.keep:
+            shutil.rmtree(args.workdir, ignore_errors=True)
+    if args.baseline_n and results["sizes"]:
+        b = results["baseline"]
+        naive_ms = 1000 * b["naive"]["time_s"] / b["n"]
+        big = results["sizes"][-1]
+        for key in ("consolidate_j1", "e2e_j1"):
+            t = big[key]["wall_s"] if key.startswith("e2e") else big[key]["time_s"]
+            b[f"ratio_per_file_vs_{key}_n{big['n']}"] = round(naive_ms / (1000 * t / big["n"]), 1)
+        n_big = big["n"]
+        r_cons, r_e2e = b[f"ratio_per_file_vs_consolidate_j1_n{n_big}"], b[f"ratio_per_file_vs_e2e_j1_n{n_big}"]
+        log(f"naive {naive_ms:.1f} ms/file vs fast at N={n_big}: "
+            f"consolidate {1000 * big['consolidate_j1']['time_s'] / n_big:.2f} ms/file → {r_cons}×; "
+            f"end to end (CLI) {1000 * big['e2e_j1']['wall_s'] / n_big:.2f} ms/file → {r_e2e}×")
+    results["finished"] = time.strftime("%Y-%m-%dT%H:%M:%S")
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "bench_results.json").write_text(json.dumps(results, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    log(f"results: {args.out / 'bench_results.json'}")
+    if results["sizes"]:
+        try:
+            plot(results, args.out / "img" / "perf_scaling.png")
+            log(f"plot: {args.out / 'img' / 'perf_scaling.png'}")
+        except ImportError:
+            log("matplotlib is not installed (pip install -e '.[bench]'): no plot")
+
+
+if __name__ == "__main__":
+    main()
