@@ -9,6 +9,7 @@ have_all() {
     command -v soffice >/dev/null 2>&1 \
         && /usr/bin/python3 -c 'import uno' >/dev/null 2>&1 \
         && command -v pdftoppm >/dev/null 2>&1 \
+        && ls /usr/lib/libreoffice/program/libswlo.so >/dev/null 2>&1 \
         && command -v pdfinfo >/dev/null 2>&1 \
         && fc-list : family 2>/dev/null | grep -i 'Noto Sans CJK' >/dev/null
 }
@@ -26,7 +27,7 @@ fi
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update
 $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-    libreoffice-calc-nogui python3-uno fonts-noto-cjk poppler-utils
+    libreoffice-calc-nogui libreoffice-writer-nogui python3-uno fonts-noto-cjk poppler-utils
 
 soffice --version
 /usr/bin/python3 -c 'import uno; print("python3-uno OK")'

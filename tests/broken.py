@@ -80,9 +80,8 @@ def icell(level2: str, slot: int, column: str) -> str:
 
 
 def _clear_rows(level2s) -> dict:
-    return {icell(l2, s.index, c.name): None
-            for s in SPEC.slot_rows() if s.level2 in level2s
-            for l2 in [s.level2] for c in SPEC.columns}
+    return {icell(s.level2, s.index, c.name): None
+            for s in SPEC.slot_rows() if s.level2 in level2s for c in SPEC.columns}
 
 
 LEVEL1 = {g.name: [l2.name for l2 in g.level2] for g in SPEC.groups}

@@ -409,12 +409,12 @@ def test_form_prints_one_a4_page_wide(spec, template_pdf):
 
 def test_template_picture(template_pdf, work):
     require_soffice(need_poppler=True)
-    png = pdf_to_png(template_pdf, work / "template_project.png", dpi=90)
+    png = pdf_to_png(template_pdf, work / "template_project.png", dpi=100)
     data = png.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n"
     assert 10_000 < len(data) < 400_000
     width, height = int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
-    assert (width, height) == pytest.approx((round(A4_PT[0] / 72 * 90), round(A4_PT[1] / 72 * 90)), abs=2)
+    assert (width, height) == pytest.approx((round(A4_PT[0] / 72 * 100), round(A4_PT[1] / 72 * 100)), abs=2)
     # docs/img/template_project.png: created when missing, refreshed with XLPERF_UPDATE_DOCS=1
     # (a normal test run does not rewrite a committed file)
     if not DOC_PNG.exists() or os.environ.get("XLPERF_UPDATE_DOCS") == "1":

@@ -30,6 +30,15 @@ HELP = {
     "reject_yesno": ("指标值为“是否”时作为错误退回（默认只提示）。", "reject '是否' as an indicator value (default: warning)."),
     "duplicates": ("同一项目多份不同内容的报送：error 报错（默认于 validate），latest 以最新一份为准。", "several different returns of one project: error, or latest wins."),
     "feedback": ("为每个退回的文件生成反馈工作簿（问题单元格标红并加批注，附问题清单）到该文件夹。", "write a feedback workbook per rejected return (problem cells marked with comments, plus a 问题清单 sheet) into this folder."),
+    "prefill": ("用上一年的汇总表（master.xlsx）预填相同项目编码的绩效目标和指标（仍可修改）。", "prefill goals and indicators of the same project codes from last year's master (still editable)."),
+    "status": ("报送情况：按单位和项目列出 已通过 / 退回 / 未报送，并给出可直接发送的催报清单。", "collection status per unit and project (accepted / rejected / missing) and a reminder list ready to send."),
+    "diff": ("比较同一项目的两份报送，列出改动的单元格及新旧值。", "compare two returns of one project and list the changed cells with old and new values."),
+    "old": ("旧的报送文件。", "the older return."),
+    "new": ("新的报送文件。", "the newer return."),
+    "publish": ("由汇总表生成公开文本（.docx，涉密内容按规定以“涉密”代替）；有 LibreOffice 时同时生成 PDF。", "build the disclosure document (.docx, classified content shown as 涉密) from a master; a PDF too when LibreOffice is present."),
+    "master_in": ("汇总表（xlperf consolidate 的输出）。", "the master workbook (output of xlperf consolidate)."),
+    "docx_out": ("输出的 .docx 路径。", "output .docx path."),
+    "pdf": ("有 LibreOffice 时同时转换为 PDF。", "also convert to PDF when LibreOffice is present."),
     "jobs": ("并行读取的进程数。", "worker processes for reading."),
     "quiet": ("只输出汇总，不逐个文件列出。", "print only the summary, not every file."),
     "consolidate": ("校验并把通过的报送汇总成总表（项目汇总、绩效指标、问题清单、未报送、概览）。", "validate and consolidate the accepted returns into the master workbook (项目汇总, 绩效指标, 问题清单, 未报送, 概览)."),
@@ -112,12 +121,22 @@ def _progress(total_hint: int, label: str):
     return _Ctx()
 
 
-def _run_validation(paths, registry, opts, jobs):
+def _prefill(path: Path):
+    from .publish import PublishError
+    from .prefill import prefill_values
+
+    try:
+        return prefill_values(path)
+    except PublishError as exc:
+        _err(str(exc))
+
+
+def _run_validation(paths, registry, opts, jobs, allow_empty: bool = False):
     from .pipeline import run
     from .reader import discover
 
     files, skipped = discover(paths)
-    if not files and not skipped:
+    if not files and not skipped and not allow_empty:
         _err(ui("no_inputs", LANG, paths=" ".join(map(str, paths))))
     with _progress(len(files), ui("reading", LANG)) as (prog, task):
         tick = (lambda: prog.advance(task)) if prog else None
@@ -174,17 +193,21 @@ def build_app() -> typer.Typer:
         slots: Optional[int] = typer.Option(None, "--slots", min=1, max=10, help=h("slots")),
         form: str = typer.Option("project_2021", "--form", help=h("form")),
         unit_form: bool = typer.Option(True, "--unit-form/--no-unit-form", help=h("unit_form")),
+        prefill: Optional[Path] = typer.Option(None, "--prefill", help=h("prefill")),
     ):
         from .spec import UNIT_FORM
         from .writer import generate, new_password, unit_rows
 
         spec = _spec(form)
         reg = _registry(registry)
+        values = _prefill(prefill) if prefill else None
         pw = password or _write_password(out, new_password())
         with _progress(len(reg.rows), "生成" if LANG == "zh" else "generating") as (prog, task):
-            paths = generate(spec, reg.rows, out, password=pw, slots=slots,
+            paths = generate(spec, reg.rows, out, password=pw, slots=slots, prefill=values,
                              progress=(lambda: prog.advance(task)) if prog else None)
         typer.echo(ui("generated", LANG, count=len(paths), dir=out))
+        if values is not None:
+            typer.echo(ui("prefilled", LANG, count=sum(1 for r in reg.rows if r["项目编码"] in values), path=prefill))
         if unit_form:
             units = generate(_spec(UNIT_FORM), unit_rows(reg.rows), out, password=pw)
             typer.echo(ui("generated_units", LANG, count=len(units), dir=out))
@@ -244,6 +267,86 @@ def build_app() -> typer.Typer:
 
             write_json_atomic(json_out, report.to_json(LANG, {"master": info}))
         raise typer.Exit(0 if report.count("rejected") == 0 and info["missing"] == 0 else 1)
+
+    @app.command("status", help=h("status"))
+    def status_cmd(
+        paths: List[Path] = typer.Argument(..., help=h("paths")),
+        registry: Path = typer.Option(..., "--registry", "-r", help=h("registry")),
+        json_out: Optional[Path] = typer.Option(None, "--json", help=h("json")),
+        jobs: int = typer.Option(1, "--jobs", "-j", min=1, max=64, help=h("jobs")),
+    ):
+        from .status import STATE_EN, STATE_ZH, project_states, reminders, status_json, unit_states
+
+        reg = _registry(registry)
+        report = _run_validation(paths, reg, _options(False, False, "latest"), jobs, allow_empty=True)
+        states = project_states(report, reg, LANG)
+        units = unit_states(report, reg)
+        lines = reminders(states, units, reg, LANG)
+        names = STATE_EN if LANG == "en" else STATE_ZH
+        from rich.table import Table
+
+        t = Table(title="报送情况" if LANG == "zh" else "collection status", title_justify="left")
+        for col in (("单位", "unit"), ("项目编码", "project code"), ("项目名称", "project name"), ("状态", "status"), ("文件", "file")):
+            t.add_column(col[1] if LANG == "en" else col[0], overflow="fold")
+        color = {"accepted": "green", "rejected": "red", "missing": "yellow"}
+        for s in states:
+            t.add_row(s.unit_code, s.code, s.name, f"[{color[s.state]}]{names[s.state]}[/]", "；".join(s.files))
+        con = _console()
+        con.print(t)
+        counts = status_json(states, units, lines)["summary"]
+        con.print(ui("status_summary", LANG, **counts))
+        if lines:
+            con.print(ui("reminders", LANG))
+            for ln in lines:
+                typer.echo(ln)
+        if json_out:
+            from .pipeline import write_json_atomic
+
+            write_json_atomic(json_out, status_json(states, units, lines))
+        bad = counts["rejected"] + counts["missing"] + sum(1 for v in units.values() if v != "accepted")
+        raise typer.Exit(1 if bad else 0)
+
+    @app.command("diff", help=h("diff"))
+    def diff_cmd(old: Path = typer.Argument(..., help=h("old")), new: Path = typer.Argument(..., help=h("new")),
+                 json_out: Optional[Path] = typer.Option(None, "--json", help=h("json"))):
+        from .reader import read_file
+        from .status import diff_returns
+
+        a, b = read_file(old), read_file(new)
+        for res in (a, b):
+            if res.data is None:
+                msgs = "; ".join(i.message(LANG) for i in res.issues)
+                _err(f"{res.path}: {msgs}")
+        if a.kind != b.kind:
+            _err(ui("diff_kinds", LANG, old=old, new=new))
+        changes = diff_returns(a, b)
+        from rich.table import Table
+
+        t = Table(title=f"{old} → {new}", title_justify="left")
+        for col in ("cell", "field", "old", "new"):
+            t.add_column(ui(col, LANG), overflow="fold")
+        for c in changes:
+            t.add_row(f"{c['sheet']}!{c['cell']}", c["field"], c["old"], c["new"])
+        _console().print(t)
+        typer.echo(ui("diff_count", LANG, count=len(changes)))
+        if json_out:
+            from .pipeline import write_json_atomic
+
+            write_json_atomic(json_out, {"old": str(old), "new": str(new), "changes": changes})
+        raise typer.Exit(1 if changes else 0)
+
+    @app.command("publish", help=h("publish"))
+    def publish_cmd(master: Path = typer.Argument(..., help=h("master_in")),
+                    out: Path = typer.Option(..., "-o", "--out", help=h("docx_out")),
+                    pdf: bool = typer.Option(True, "--pdf/--no-pdf", help=h("pdf"))):
+        from .publish import PublishError, publish
+
+        try:
+            written = publish(master, out, pdf=pdf)
+        except PublishError as exc:
+            _err(str(exc))
+        for p in written:
+            typer.echo(ui("published", LANG, path=p))
 
     @app.command("demo", help=h("demo"))
     def demo_cmd(out: Path = typer.Option(Path("xlperf-demo"), "-o", "--out", help=h("demo_out")),

@@ -54,10 +54,17 @@ def run_demo(out: Path, lang: str, echo, print_report, write_master) -> int:
     echo(ui("json_written", lang, path=out / "report.json"))
     echo(ui("demo_step", lang, step="4. consolidate / 汇总"))
     info = write_master(out / "master.xlsx", report, registry, ("xlsx", "csv", "parquet"))
+    echo(ui("demo_step", lang, step="5. publish / 生成公开文本"))
+    from .publish import publish
+
+    docs = publish(out / "master.xlsx", out / "绩效目标公开文本.docx")
+    for p in docs:
+        echo(ui("published", lang, path=p))
     echo("")
     echo(("输出：" if lang == "zh" else "outputs:"))
     for label, p in (("templates", out / "templates"), ("returns", out / "returns"), ("password", out / DEMO_PASSWORD_FILE),
-                     ("report", out / "report.json"), ("master", out / "master.xlsx")):
+                     ("report", out / "report.json"), ("master", out / "master.xlsx"),
+                     ("document", out / "绩效目标公开文本.docx")):
         echo(f"  {label:10s} {p}")
     echo(("合计：" if lang == "zh" else "totals: ") +
          f"{info['projects']} 个项目 / projects, 预算数 {info['budget_total']} 万元, {info['indicators']} 条指标 / indicator rows")
