@@ -127,10 +127,12 @@ def uno_fill(src: str | os.PathLike, out: str | os.PathLike, values: dict,
 
 
 def to_pdf(path: str | os.PathLike, outdir: str | os.PathLike,
-           timeout: float | None = None) -> Path:
-    """Export *path* to ``outdir/<stem>.pdf`` with LibreOffice's calc_pdf_Export."""
+           timeout: float | None = None, sheet: str | None = None) -> Path:
+    """Export *path* to ``outdir/<stem>.pdf`` with LibreOffice's calc_pdf_Export
+    (only the sheet named *sheet* when given: the others are hidden in a private copy)."""
+    extra = ("--sheet", sheet) if sheet else ()
     doc = _run_uno_tool("convert", str(Path(path).resolve()), str(Path(outdir).resolve()),
-                        "--to", "pdf", timeout=timeout)
+                        "--to", "pdf", *extra, timeout=timeout)
     return Path(doc["path"])
 
 

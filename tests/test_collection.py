@@ -158,3 +158,60 @@ def test_prefill_next_year(demo_dir, registry_path, tmp_path):
     assert ws["C10"].value == seed["indicators"][0]["三级指标"] and ws["E10"].value == "≥100本"
     assert ws["C10"].protection.locked is False and ws["B8"].protection.locked is False
     assert ws["B7"].value in (None, "")  # the spending plan is new every year
+
+
+def _resave(src: Path, dst: Path, modified, change: str | None = None) -> None:
+    import datetime as dt
+
+    wb = openpyxl.load_workbook(src)
+    if change:
+        wb["项目绩效目标表"]["E10"] = change
+    wb.properties.modified = modified
+    wb.save(dst)
+    # openpyxl stamps "now" on save; keep the intended time in docProps/core.xml
+    import zipfile
+
+    tmp = dst.with_suffix(".tmp")
+    with zipfile.ZipFile(dst) as zin, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as zout:
+        for item in zin.infolist():
+            data = zin.read(item.filename)
+            if item.filename == "docProps/core.xml":
+                data = re.sub(rb"<dcterms:modified([^>]*)>[^<]*<", b"<dcterms:modified\\1>" +
+                              modified.strftime("%Y-%m-%dT%H:%M:%SZ").encode() + b"<", data)
+            zout.writestr(item, data)
+    tmp.replace(dst)
+    assert isinstance(modified, dt.datetime)
+
+
+def test_resubmission_newest_wins_and_older_is_superseded(demo_dir, registry_path, tmp_path):
+    import datetime as dt
+
+    src = sorted((demo_dir / "returns").glob("130304211*.xlsx"))[0]
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    # the file saved later (metadata time) wins even though its file time is older
+    _resave(src, inbox / "第一次.xlsx", dt.datetime(2021, 3, 1, 9, 0, 0), "≥100本")
+    _resave(src, inbox / "第二次.xlsx", dt.datetime(2021, 3, 5, 9, 0, 0), "≥150本")
+    import os
+
+    os.utime(inbox / "第二次.xlsx", (1_000_000_000, 1_000_000_000))
+    out = tmp_path / "m.xlsx"
+    proc = run_cli("consolidate", inbox, "--registry", registry_path, "-o", out, "--json", tmp_path / "r.json")
+    report = json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))
+    by_name = {Path(f["path"]).name: f for f in report["files"]}
+    assert by_name["第二次.xlsx"]["status"] == "accepted"
+    assert by_name["第一次.xlsx"]["status"] == "skipped"
+    superseded = [i for i in by_name["第一次.xlsx"]["issues"] if i["code"] == "W208"]
+    assert len(superseded) == 1 and "第二次.xlsx" in superseded[0]["message"]
+    assert not any(i["code"] == "W208" for i in by_name["第二次.xlsx"]["issues"])
+    wb = openpyxl.load_workbook(out, read_only=True)
+    rows = list(wb["绩效指标"].iter_rows(values_only=True))
+    head = rows[0]
+    first = dict(zip(head, rows[1]))
+    assert first["原始指标值"] == "≥150本" and first["来源文件"].endswith("第二次.xlsx")
+    assert proc.returncode == 1  # the other 14 projects are missing
+    # validate's default treats two different returns as an error naming the other file
+    proc = run_cli("validate", inbox, "--registry", registry_path, "--json", tmp_path / "v.json")
+    files = json.loads((tmp_path / "v.json").read_text(encoding="utf-8"))["files"]
+    assert proc.returncode == 1 and all(f["status"] == "rejected" for f in files)
+    assert all(f["issues"][0]["code"] == "E115" for f in files)

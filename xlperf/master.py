@@ -229,6 +229,8 @@ def write_xlsx(path: Path, tables: dict, title: str = "绩效目标汇总") -> N
             ws.freeze_panes(1, 0)
             ws.autofilter(0, 0, max(1, min(len(rows), EXCEL_MAX_ROWS - 1)), len(cols) - 1)
             if name == "概览" and rows:
+                ws.set_landscape()
+                ws.fit_to_pages(1, 0)  # table and chart print on one page width
                 _chart(wb, ws, len(rows) - 1)
         wb.close()
         os.replace(tmp, path)

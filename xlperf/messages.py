@@ -23,7 +23,8 @@ ISSUES: dict[str, tuple[str, str, str]] = {
     "F014": ("error", "工作簿内部文件被加密，无法读取", "encrypted parts inside the workbook; cannot read it"),
     "F015": ("skip", "不是电子表格文件（扩展名 {ext}），已跳过", "not a spreadsheet file (extension {ext}), skipped"),
     "F016": ("error", "读取工作簿失败：{error}", "reading the workbook failed: {error}"),
-    "F017": ("error", "读取超时或读取进程异常退出，已放弃该文件", "reading timed out or the reader process died; file given up"),
+    "F017": ("error", "读取“{name}”时{reason_zh}，已放弃该文件（文件可能已损坏或被特意构造；请用 Excel/WPS 打开确认后另存为 .xlsx 再报送）", "reading '{name}' {reason_en}; file given up (damaged or crafted? open it in Excel/WPS, save it as .xlsx again and resend)"),
+    "F018": ("error", "工作表“{sheet_name}”的数据范围过大（{ref}，共 {rows} 行；上限 {limit_rows} 行、{limit_cells} 个单元格），可能在表格下方或右侧粘贴了大量内容，请删除多余的行列后重新报送", "sheet '{sheet_name}' has an absurd used range ({ref}, {rows} rows; limit {limit_rows} rows, {limit_cells} cells): lots of content pasted below or beside the form? delete the extra rows/columns and resend"),
     # -- is this our form? --
     "E001": ("error", "不是本表（{title}）：找不到“{form_sheet}”工作表和模板标识，可能是其他工作簿", "not this form ({title}): no '{form_sheet}' sheet and no template metadata; another workbook?"),
     "E002": ("error", "模板标识（隐藏的元数据表）已被删除，无法确认这是哪一个项目的模板，请使用下发的模板", "the template metadata (hidden sheet) was deleted; cannot tell which template this is; use the template sent to you"),
@@ -33,6 +34,7 @@ ISSUES: dict[str, tuple[str, str, str]] = {
     "E006": ("error", "模板标识中的项目编码 {meta} 与表中项目编码 {found} 不一致", "project code in the template metadata ({meta}) differs from the sheet ({found})"),
     "E007": ("error", "锁定内容校验值不符：模板锁定的内容被修改过", "locked-values digest mismatch: locked content of the template was changed"),
     "E008": ("error", "合并单元格被拆分：{range} 应为一个合并单元格", "merged cells were split: {range} should be one merged cell"),
+    "E009": ("error", "单元格内容过长：{length} 个字符，超过 Excel 单元格上限 {limit} 个字符（可能粘贴了异常内容），已拒收", "cell content too long: {length} characters, over Excel's cell limit of {limit} (abnormal content pasted?); rejected"),
     # -- content errors --
     "E101": ("error", "必填项“{field}”未填写", "required field '{field}' is empty"),
     "E102": ("error", "“{field}”与项目库不一致：表中为 {found}，项目库为 {expected}（锁定内容不得修改）", "'{field}' differs from the registry: {found} in the sheet, {expected} in the registry (locked values must not change)"),
@@ -62,7 +64,7 @@ ISSUES: dict[str, tuple[str, str, str]] = {
     "W205": ("warning", "资金用途过于简短（“{found}”），请写明资金的具体用途", "use of funds is too short ('{found}'); say what the money is for"),
     "W206": ("warning", "文件名中的项目编码 {name_code} 与表中（模板标识）的项目编码 {found} 不同，以表中内容为准", "the file name names project {name_code} but the sheet (template metadata) is project {found}; the content counts"),
     "W207": ("skip", "与 {other} 内容完全相同的重复报送，已跳过", "identical copy of {other}, skipped"),
-    "W208": ("warning", "该项目已有更新的有效报送 {other}，本文件被替代", "superseded by a newer valid return {other}"),
+    "W208": ("skip", "该项目已有更新的有效报送 {other}，本文件被替代", "superseded by a newer valid return {other}"),
 }
 
 UI: dict[str, tuple[str, str]] = {

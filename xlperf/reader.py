@@ -10,10 +10,12 @@ from pathlib import Path
 from .model import FileResult, IndicatorRow, Issue, ReturnData
 from .spec import FormSpec, bundled_specs, make_ref, parse_ref
 
+EXCEL_CELL_MAX = 32_767  # characters Excel can hold in one cell
 SPREADSHEET_EXT = {".xlsx", ".xlsm", ".xls", ".xltx", ".xltm", ".xlsb", ".et", ".ods"}
 _CELL = re.compile(rb'<c\b([^>]*?)(?:/>|>(.*?)</c>)', re.S)
 _ATTR = re.compile(rb'\b(r|s|t)="([^"]*)"')
 _FORMULA = re.compile(rb"<f\b[^>]*?(?:/>|>(.*?)</f>)", re.S)
+_HAS_FORMULA = re.compile(rb"<(?:\w+:)?f[\s/>]")
 _PERCENT_BUILTIN = {9, 10}
 
 
@@ -92,7 +94,7 @@ def scan_sheet_xml(path: Path, sheet: str, refs: set[str], numeric_refs: set[str
         if not xml_path:
             return formulas, formats
         xml = zf.read(xml_path)
-        has_f = b"<f" in xml
+        has_f = _HAS_FORMULA.search(xml) is not None  # not b"<f": <formula1> of every data validation matches that
         if not has_f and not numeric_refs:
             return formulas, formats
         fmts = _num_formats(zf) if numeric_refs else []
@@ -132,26 +134,47 @@ def identify(meta: dict, specs: list[FormSpec]) -> tuple[FormSpec | None, Issue 
 def _check_layout(spec: FormSpec, grid: list, merged: set, slots: int, res_issues: list) -> None:
     """Labels and merges must sit where the spec puts them; otherwise cells moved."""
     sheet = spec.sheet
+    lay = _layout(spec, slots)
+    for ref, r, c, text in lay["expected"]:
+        found = _text(grid[r][c] if r < len(grid) and c < len(grid[r]) else "")
+        if found != text:
+            res_issues.append(Issue.make("E005", sheet, ref, expected=text, found=found or "（空）"))
+            return  # one moved label is enough; the rest would repeat it
+    for rng in lay["merges"]:
+        if rng not in merged:
+            res_issues.append(Issue.make("E008", sheet, rng.split(":")[0], range=rng))
+            return
+
+
+_LAYOUTS: dict = {}
+
+
+def _layout(spec: FormSpec, slots: int) -> dict:
+    """Where everything sits on one form at one slot count, worked out once per process, not per workbook."""
+    hit = _LAYOUTS.get((id(spec), slots))
+    if hit is not None and hit[0] is spec:
+        return hit[1]
     expected = [(lb.cell, lb.text.format(title=spec.title)) for lb in spec.labels]
+    rows = spec.slot_rows(slots) if spec.groups else []
     if spec.groups:
         expected += [(make_ref(spec.header_row - 1, i), h) for i, h in enumerate(spec.headers)]
         c1, c2 = parse_ref(spec.level1_col + "1")[1], parse_ref(spec.level2_col + "1")[1]
         seen1 = set()
-        for s in spec.slot_rows(slots):
+        for s in rows:
             if s.level1 not in seen1:
                 seen1.add(s.level1)
                 expected.append((make_ref(s.row0, c1), s.level1))
             if s.index == 0:
                 expected.append((make_ref(s.row0, c2), s.level2))
-    for ref, text in expected:
-        found = _text(_grid_get(grid, ref))
-        if found != text:
-            res_issues.append(Issue.make("E005", sheet, ref, expected=text, found=found or "（空）"))
-            return  # one moved label is enough; the rest would repeat it
-    for rng in _expected_merges(spec, slots):
-        if rng not in merged:
-            res_issues.append(Issue.make("E008", sheet, rng.split(":")[0], range=rng))
-            return
+    cols = [(c.name, parse_ref(c.col + "1")[1]) for c in spec.columns]
+    lay = {"expected": [(ref, *parse_ref(ref), text) for ref, text in expected],
+           "merges": _expected_merges(spec, slots),
+           "fields": [(f.name, f.cell, *parse_ref(f.cell)) for f in spec.fields],
+           "slots": [(s, [(name, c, make_ref(s.row0, c)) for name, c in cols]) for s in rows],
+           "input_refs": frozenset(_input_refs(spec, slots)),
+           "spec_name": Path(spec.path).stem}
+    _LAYOUTS[(id(spec), slots)] = (spec, lay)
+    return lay
 
 
 def _expected_merges(spec: FormSpec, slots: int) -> list[str]:
@@ -187,17 +210,17 @@ def _input_refs(spec: FormSpec, slots: int) -> list[str]:
 
 
 def _extract(spec: FormSpec, grid: list, meta: dict, slots: int) -> ReturnData:
-    fields = {f.name: _grid_get(grid, f.cell) for f in spec.fields}
-    refs = {f.name: f.cell for f in spec.fields}
-    data = ReturnData(spec_name=Path(spec.path).stem, sheet=spec.sheet, meta=meta, fields=fields, refs=refs)
-    if spec.groups:
-        for s in spec.slot_rows(slots):
-            vals, crefs = {}, {}
-            for c in spec.columns:
-                ref = make_ref(s.row0, parse_ref(c.col + "1")[1])
-                vals[c.name], crefs[c.name] = _grid_get(grid, ref), ref
-            if any(_text(v) for v in vals.values()):
-                data.indicators.append(IndicatorRow(s.level1, s.level2, s.index, s.row0 + 1, vals, crefs))
+    lay = _layout(spec, slots)
+    n = len(grid)
+    fields = {name: grid[r][c] if r < n and c < len(grid[r]) else "" for name, _ref, r, c in lay["fields"]}
+    refs = {name: ref for name, ref, _r, _c in lay["fields"]}
+    data = ReturnData(spec_name=lay["spec_name"], sheet=spec.sheet, meta=meta, fields=fields, refs=refs)
+    for s, cells in lay["slots"]:
+        row = grid[s.row0] if s.row0 < n else ()
+        vals = {name: row[c] if c < len(row) else "" for name, c, _ref in cells}
+        if any(_text(v) for v in vals.values()):
+            crefs = {name: ref for name, _c, ref in cells}
+            data.indicators.append(IndicatorRow(s.level1, s.level2, s.index, s.row0 + 1, vals, crefs))
     for sec in spec.sections:
         items = []
         for i in range(sec.slots):
@@ -217,11 +240,21 @@ def _slots_from_meta(spec: FormSpec, meta: dict) -> int:
     return n if 1 <= n <= max(spec.max_slots, spec.slots) else spec.slots
 
 
+_BUNDLED: list = []
+
+
+def _bundled_specs() -> list[FormSpec]:
+    """The bundled specs, listed once per process (bundled_specs() globs templates/ on every call)."""
+    if not _BUNDLED:
+        _BUNDLED.extend(bundled_specs())
+    return list(_BUNDLED)
+
+
 def parse_workbook(path: Path, specs: list[FormSpec] | None = None) -> FileResult:
     """Read one workbook that passed the safety precheck. Never raises for a bad workbook."""
     from python_calamine import CalamineWorkbook
 
-    specs = specs or bundled_specs()
+    specs = specs or _bundled_specs()
     res = FileResult(str(path))
     try:
         wb = CalamineWorkbook.from_path(str(path))
@@ -246,6 +279,11 @@ def parse_workbook(path: Path, specs: list[FormSpec] | None = None) -> FileResul
             return res
         sheet = wb.get_sheet_by_name(spec.sheet)
         grid = sheet.to_python(skip_empty_area=False)
+        huge = next(((r, c, len(v)) for r, row in enumerate(grid) for c, v in enumerate(row)
+                     if isinstance(v, str) and len(v) > EXCEL_CELL_MAX), None)
+        if huge:  # beyond what Excel can hold: never echo it into messages, reports or the master
+            res.add(Issue.make("E009", spec.sheet, make_ref(huge[0], huge[1]), length=huge[2], limit=EXCEL_CELL_MAX))
+            return res
         slots = _slots_from_meta(spec, meta)
         _check_layout(spec, grid, _merged_set(sheet), slots, res.issues)
         if res.issues:
@@ -253,7 +291,7 @@ def parse_workbook(path: Path, specs: list[FormSpec] | None = None) -> FileResul
         data = _extract(spec, grid, meta, slots)
         numeric = {ir.refs["指标值"] for ir in data.indicators
                    if "指标值" in ir.refs and isinstance(ir.values.get("指标值"), (int, float))}
-        data.formulas, data.number_formats = scan_sheet_xml(path, spec.sheet, set(_input_refs(spec, slots)), numeric)
+        data.formulas, data.number_formats = scan_sheet_xml(path, spec.sheet, _layout(spec, slots)["input_refs"], numeric)
         res.data = data
     except Exception as exc:  # calamine raises many error types for damaged files
         res.add(Issue.make("F016", error=f"{type(exc).__name__}: {str(exc)[:200]}"))

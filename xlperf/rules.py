@@ -344,6 +344,22 @@ def _content_key(res: FileResult) -> tuple:
     return fields, inds, secs
 
 
+def saved_at(path: str) -> str:
+    """When the workbook was last saved, from docProps/core.xml (Excel, WPS and LibreOffice write it).
+
+    Read only for returns that compete for one project, so the common case pays nothing.
+    """
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as zf:
+            core = zf.read("docProps/core.xml")[:65536]
+    except (OSError, KeyError, zipfile.BadZipFile):
+        return ""
+    m = re.search(rb"<dcterms:modified[^>]*>([^<]{1,40})</dcterms:modified>", core)
+    return m.group(1).decode("ascii", "replace").strip() if m else ""
+
+
 def check_duplicates(results: list[FileResult], opts: Options) -> None:
     """Identical copies are skipped; different returns of one project are an error, or the newest wins."""
     groups = defaultdict(list)
@@ -353,7 +369,7 @@ def check_duplicates(results: list[FileResult], opts: Options) -> None:
     for (_kind, key), items in groups.items():
         if len(items) < 2 or not key:
             continue
-        items.sort(key=lambda r: (r.data.meta.get("_modified", ""), r.mtime, r.path), reverse=True)
+        items.sort(key=lambda r: (saved_at(r.path), r.mtime, r.path), reverse=True)
         first_by_content = {}
         distinct = []
         for r in items:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import posixpath
+import re
 import stat
 import struct
 from dataclasses import dataclass, field
@@ -30,6 +32,7 @@ CODES: dict[str, tuple[str, str]] = {
     "F012": ("rejected", "macro-enabled workbook (.xlsm / VBA / Excel 4.0 macro sheets)"),
     "F013": ("rejected", "XML part contains a DOCTYPE/ENTITY declaration (XXE / entity expansion attack)"),
     "F014": ("rejected", "zip entries are encrypted"),
+    "F018": ("rejected", "a worksheet's used range (<dimension ref>) is absurdly large (rows or cells over the limit)"),
 }
 
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -52,10 +55,15 @@ class Limits:
     max_total_uncompressed: int = 200 * _MiB
     max_entry_uncompressed: int = 100 * _MiB
     max_ratio: float = 200.0  # per entry, uncompressed/compressed, only for entries > 1 MiB uncompressed
+    max_sheet_rows: int = 10_000  # last row of any worksheet's <dimension ref> (the form has < 200 rows)
+    max_sheet_cells: int = 1_000_000  # rows x columns of that range counted from A1 (the reader's grid)
+    read_timeout_s: float = 30.0  # per file, in a worker process (xlperf.workers)
+    read_mem_mb: int = 1024  # address-space limit (RLIMIT_AS) of a worker process, MiB
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Limits:
-        """Build limits from XLPERF_MAX_FILE_MB, XLPERF_MAX_ENTRIES, XLPERF_MAX_UNCOMPRESSED_MB, XLPERF_MAX_RATIO.
+        """Build limits from XLPERF_MAX_FILE_MB, XLPERF_MAX_ENTRIES, XLPERF_MAX_UNCOMPRESSED_MB, XLPERF_MAX_RATIO,
+        XLPERF_MAX_SHEET_ROWS, XLPERF_MAX_SHEET_CELLS, XLPERF_READ_TIMEOUT (seconds) and XLPERF_READ_MEM_MB.
 
         Unset or blank variables keep the defaults; a bad value raises ValueError naming the variable.
         XLPERF_MAX_UNCOMPRESSED_MB sets the total limit; the per-entry limit becomes half of it
@@ -86,6 +94,14 @@ class Limits:
             kw["max_entry_uncompressed"] = max(1, total // 2)
         if (v := num("XLPERF_MAX_RATIO")) is not None:
             kw["max_ratio"] = v
+        if (v := num("XLPERF_MAX_SHEET_ROWS")) is not None:
+            kw["max_sheet_rows"] = max(1, int(v))
+        if (v := num("XLPERF_MAX_SHEET_CELLS")) is not None:
+            kw["max_sheet_cells"] = max(1, int(v))
+        if (v := num("XLPERF_READ_TIMEOUT")) is not None:
+            kw["read_timeout_s"] = v
+        if (v := num("XLPERF_READ_MEM_MB")) is not None:
+            kw["read_mem_mb"] = max(64, int(v))
         return cls(**kw)  # type: ignore[arg-type]
 
 
@@ -458,10 +474,66 @@ def _check_zip(f: BufferedReader, size: int, limits: Limits) -> Rejection | None
         for zi in infos:
             if zi is ct or zi.is_dir() or zi.filename.lower().endswith(_MEDIA_EXT):
                 continue
-            problem, _ = _scan_xml(zf, zi, budget)
+            problem, head = _scan_xml(zf, zi, budget, keep=_XML_HEAD)
+            if problem:
+                return problem
+            problem = _check_dimension(zf, zi, head, limits)
             if problem:
                 return problem
     return None
+
+
+_DIMENSION = re.compile(rb"<(?:\w+:)?dimension\b[^>]*?\bref\s*=\s*[\"']([^\"']*)[\"']")
+_REF_END = re.compile(r"\$?([A-Za-z]{1,3})\$?(\d{1,9})$")
+
+
+def _check_dimension(zf, zi, head: bytes, limits: Limits) -> Rejection | None:
+    """F018 when a worksheet declares a used range the reader's dense grid could not afford.
+
+    Excel, WPS, LibreOffice, openpyxl and xlsxwriter all write an honest ``<dimension ref>`` near the
+    start of each worksheet; a crafted sheet without one is left to the worker's memory limit.
+    """
+    m = _DIMENSION.search(head.replace(b"\0", b""))
+    if not m:
+        return None
+    ref = m.group(1).decode("ascii", "replace").strip()
+    end = _REF_END.search(ref.split(":")[-1])
+    if not end:
+        return None
+    col = 0
+    for ch in end.group(1).upper():
+        col = col * 26 + ord(ch) - 64
+    rows = int(end.group(2))
+    if rows <= limits.max_sheet_rows and rows * col <= limits.max_sheet_cells:
+        return None
+    return _rej("F018", sheet_name=_sheet_name(zf, zi.filename), entry=zi.filename, ref=ref, rows=rows,
+                cells=rows * col, limit_rows=limits.max_sheet_rows, limit_cells=limits.max_sheet_cells)
+
+
+def _sheet_name(zf, entry: str) -> str:
+    """The sheet name workbook.xml gives the part *entry* (for messages), or the part name."""
+    try:
+        rels = zf.read("xl/_rels/workbook.xml.rels")[:_MiB]
+        wb = zf.read("xl/workbook.xml")[:_MiB]
+        rid = None
+        for tag in re.finditer(rb"<(?:\w+:)?Relationship\b[^>]*>", rels):
+            t = re.search(rb'\bTarget="([^"]+)"', tag.group(0))
+            i = re.search(rb'\bId="([^"]+)"', tag.group(0))
+            target = t.group(1).decode("utf-8", "replace") if t else ""
+            target = target.lstrip("/") if target.startswith("/") else posixpath.join("xl", target)
+            if i and posixpath.normpath(target) == entry:
+                rid = i.group(1)
+                break
+        for tag in re.finditer(rb"<(?:\w+:)?sheet\b[^>]*>", wb) if rid else ():
+            if re.search(rb'\bid="' + re.escape(rid) + rb'"', tag.group(0)):
+                name = re.search(rb'\bname="([^"]*)"', tag.group(0))
+                if name:
+                    from xml.sax.saxutils import unescape
+
+                    return unescape(name.group(1).decode("utf-8", "replace"), {"&quot;": '"', "&apos;": "'"})
+    except Exception:  # a name for the message only; the rejection stands without it
+        pass
+    return entry
 
 
 def _zip_kind(names: Mapping[str, object]) -> str:

@@ -14,7 +14,7 @@ Subcommands::
 
     uno_tool.py inspect FILE.xlsx
     uno_tool.py fill FILE.xlsx OUT.xlsx VALUES.json
-    uno_tool.py convert FILE OUTDIR --to pdf
+    uno_tool.py convert FILE OUTDIR --to pdf [--sheet NAME]   # NAME: print only that sheet
 
 Global option ``--timeout SECONDS`` (default 120, or env XLPERF_UNO_TIMEOUT): a
 watchdog thread kills soffice and exits 124 with a JSON error when it fires.
@@ -40,7 +40,9 @@ JSON shapes (A1 refs without "$"; lists of cells/ranges are row-major)::
                       "ranges": ["B4", "C12:C14"]}],          # unclipped, joined
                   "cells": {"A1": "text", "B3": 2024, "D5": 12.5},  # non-empty, in used_range
                   "formulas": {"C9": "=SUM(C1:C8)"},
-                  "comments": {"A4": "text"}}]}
+                  "comments": {"A4": "text"},
+                  "charts": [{"name": str, "type": "com.sun.star.chart.BarDiagram" | null,
+                              "ranges": ["概览.A2:A3", ...]}]}]}  # data ranges, row-major
     fill    -> {"ok": true, "out": str, "written": ["Sheet!B7", ...],
                 "refused": ["Sheet!A1", ...],
                 "refused_reasons": {"Sheet!A1": "locked" | "no such sheet"},
@@ -439,6 +441,18 @@ def inspect_sheet(doc, sheet, index: int) -> dict:
         pos = ann.getPosition()
         comments[a1(pos.Column, pos.Row)] = ann.getString()
 
+    charts = []
+    table_charts = sheet.getCharts()
+    for cname in table_charts.getElementNames():
+        tc = table_charts.getByName(cname)
+        try:
+            ctype = tc.getEmbeddedObject().getDiagram().getDiagramType()
+        except Exception:
+            ctype = None
+        sheet_names = doc.Sheets.getElementNames()
+        ranges = [f"{sheet_names[ad.Sheet]}.{range_ref(ad)}" for ad in tc.getRanges()]
+        charts.append({"name": cname, "type": ctype, "ranges": ranges})
+
     return {
         "index": index,
         "name": name,
@@ -453,6 +467,7 @@ def inspect_sheet(doc, sheet, index: int) -> dict:
         "cells": cells,
         "formulas": formulas,
         "comments": comments,
+        "charts": charts,
     }
 
 
@@ -551,8 +566,21 @@ def cmd_convert(office: Office, args) -> dict:
     with tempfile.TemporaryDirectory(prefix="xlperf-lo-pdf-") as tmp:
         copy = Path(tmp) / src.name
         shutil.copy2(src, copy)
-        doc = office.load(copy, read_only=True)
+        # a read-only document ignores IsVisible changes: --sheet needs an editable copy
+        doc = office.load(copy, read_only=not args.sheet)
         try:
+            if args.sheet:  # print one sheet: hide the others in this private copy (not saved)
+                sheets = doc.Sheets
+                if not sheets.hasByName(args.sheet):
+                    raise ValueError(f"no sheet named {args.sheet!r}: {list(sheets.getElementNames())}")
+                target = sheets.getByName(args.sheet)
+                target.IsVisible = True
+                controller = doc.getCurrentController()
+                if controller is not None:  # the active sheet cannot be hidden
+                    controller.setActiveSheet(target)
+                for i in range(sheets.getCount()):
+                    if sheets.getByIndex(i).Name != args.sheet:
+                        sheets.getByIndex(i).IsVisible = False
             doc.storeToURL(uno.systemPathToFileUrl(str(pdf)),
                            props(FilterName="calc_pdf_Export", Overwrite=True))
         finally:
@@ -580,6 +608,7 @@ def main(argv=None) -> int:
     p.add_argument("file")
     p.add_argument("outdir")
     p.add_argument("--to", default="pdf")
+    p.add_argument("--sheet", default=None, help="export only this sheet")
     args = ap.parse_args(argv)
 
     office = Office(connect_timeout=min(60.0, args.timeout))
