@@ -215,3 +215,20 @@ def test_resubmission_newest_wins_and_older_is_superseded(demo_dir, registry_pat
     files = json.loads((tmp_path / "v.json").read_text(encoding="utf-8"))["files"]
     assert proc.returncode == 1 and all(f["status"] == "rejected" for f in files)
     assert all(f["issues"][0]["code"] == "E115" for f in files)
+
+
+def test_report_json_matches_the_documented_schema(demo_dir):
+    import jsonschema
+
+    from conftest import ROOT
+
+    schema = json.loads((ROOT / "docs" / "report.schema.json").read_text(encoding="utf-8"))
+    jsonschema.validate(json.loads((demo_dir / "report.json").read_text(encoding="utf-8")), schema)
+
+
+def test_every_issue_code_is_documented():
+    from conftest import ROOT
+    from xlperf.messages import ISSUES
+
+    doc = (ROOT / "docs" / "validation.md").read_text(encoding="utf-8")
+    assert all(f"| {code} |" in doc for code in ISSUES)

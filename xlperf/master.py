@@ -230,6 +230,7 @@ def write_xlsx(path: Path, tables: dict, title: str = "绩效目标汇总") -> N
             ws.autofilter(0, 0, max(1, min(len(rows), EXCEL_MAX_ROWS - 1)), len(cols) - 1)
             if name == "概览" and rows:
                 ws.set_landscape()
+                ws.set_paper(9)  # A4
                 ws.fit_to_pages(1, 0)  # table and chart print on one page width
                 _chart(wb, ws, len(rows) - 1)
         wb.close()

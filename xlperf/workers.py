@@ -45,7 +45,9 @@ __all__ = ["read_isolated"]
 
 _MiB = 2**20
 _CHUNK_MAX = 64
-_PRELOAD = ["xlperf.workers", "python_calamine"]
+# Imported once in the fork server, so every worker starts warm (the reader imports some lazily;
+# xml.sax.saxutils alone pulls in urllib/http/email, ~45 ms per process).
+_PRELOAD = ["xlperf.workers", "xlperf.safety", "python_calamine", "zipfile", "xml.sax.saxutils", "defusedxml.ElementTree"]
 _READY = b"ready"
 
 
