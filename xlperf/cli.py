@@ -40,6 +40,7 @@ HELP = {
     "docx_out": ("输出的 .docx 路径。", "output .docx path."),
     "pdf": ("有 LibreOffice 时同时转换为 PDF。", "also convert to PDF when LibreOffice is present."),
     "jobs": ("并行读取的进程数。", "worker processes for reading."),
+    "jobs_generate": ("并行生成模板的进程数（如 2 = 用两个 CPU 核）。", "processes writing templates (e.g. 2 = use two CPU cores)."),
     "quiet": ("只输出汇总，不逐个文件列出。", "print only the summary, not every file."),
     "consolidate": ("校验并把通过的报送汇总成总表（项目汇总、绩效指标、问题清单、未报送、概览）。", "validate and consolidate the accepted returns into the master workbook (项目汇总, 绩效指标, 问题清单, 未报送, 概览)."),
     "master_out": ("汇总表输出路径（.xlsx）。", "master workbook path (.xlsx)."),
@@ -194,6 +195,7 @@ def build_app() -> typer.Typer:
         form: str = typer.Option("project_2021", "--form", help=h("form")),
         unit_form: bool = typer.Option(True, "--unit-form/--no-unit-form", help=h("unit_form")),
         prefill: Optional[Path] = typer.Option(None, "--prefill", help=h("prefill")),
+        jobs: int = typer.Option(1, "--jobs", "-j", min=1, max=64, help=h("jobs_generate")),
     ):
         from .spec import UNIT_FORM
         from .writer import generate, new_password, unit_rows
@@ -203,7 +205,7 @@ def build_app() -> typer.Typer:
         values = _prefill(prefill) if prefill else None
         pw = password or _write_password(out, new_password())
         with _progress(len(reg.rows), "生成" if LANG == "zh" else "generating") as (prog, task):
-            paths = generate(spec, reg.rows, out, password=pw, slots=slots, prefill=values,
+            paths = generate(spec, reg.rows, out, password=pw, slots=slots, prefill=values, jobs=jobs,
                              progress=(lambda: prog.advance(task)) if prog else None)
         typer.echo(ui("generated", LANG, count=len(paths), dir=out))
         if values is not None:

@@ -5,7 +5,10 @@ from .messages import ISSUES
 from .spec import FormSpec
 
 # The error codes a sub-unit can cause by what it types, shown as "what gets rejected".
-_CONTENT_CODES = ("E101", "E104", "E105", "E106", "E107", "E108", "E110", "E111", "E112", "E113", "E116")
+_CONTENT_CODES = {
+    "project": ("E101", "E104", "E105", "E106", "E107", "E108", "E110", "E111", "E112", "E113", "E116"),
+    "unit": ("E101", "E108", "E113", "E116", "E118"),
+}
 
 
 def _generic(code: str) -> str:
@@ -45,7 +48,7 @@ def guide_lines(spec: FormSpec) -> list[tuple[str, str]]:
         out.append(("p", "    “是否”、“≥**%”、“__人”、“-” 等占位内容视为未填写。"))
     out.append(("p", ""))
     out.append(("b", "以下情况会被退回："))
-    for code in _CONTENT_CODES:
+    for code in _CONTENT_CODES.get(spec.kind, _CONTENT_CODES["project"]):
         out.append(("p", f"· [{code}] {_generic(code)}"))
     out.append(("p", "· 修改了锁定内容、删除或改名工作表、使用旧版模板、文件加密或含宏。"))
     return out

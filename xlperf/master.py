@@ -3,14 +3,16 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 import os
+import re
 from collections import defaultdict
 from decimal import Decimal
 from pathlib import Path
 
 from .pipeline import Report
 from .registry import Registry, money
-from .rules import text
+from .rules import parse_value, text
 from .spec import load_spec
 from .values import QUALITATIVE, parse_indicator_value
 
@@ -75,8 +77,7 @@ def indicator_rows(report: Report) -> list[dict]:
         for ir in d.indicators:
             v = ir.values
             raw = v.get("指标值")
-            pr = parse_indicator_value(raw.strip() if isinstance(raw, str) else raw,
-                                       number_format=d.number_formats.get(ir.refs.get("指标值", ""), ""))
+            pr = parse_value(raw, number_format=d.number_formats.get(ir.refs.get("指标值", ""), ""))
             iv = pr.value
             if iv is None:
                 symbol, value, unit = "", text(raw), ""
@@ -197,14 +198,20 @@ def _width(col: str, rows: list) -> int:
 
 
 def write_xlsx(path: Path, tables: dict, title: str = "绩效目标汇总") -> None:
-    """Write the master with xlsxwriter: strings as strings, numbers as numbers, never a formula."""
+    """Write the master with xlsxwriter: strings as strings, numbers as numbers, never a formula.
+
+    xlsxwriter lays out the workbook (formats, widths, frozen headers, filters, the 概览 chart); the data
+    rows of the table sheets are then streamed into their sheet XML (_splice_rows) at ~1 µs a cell
+    instead of ~5 µs through xlsxwriter's cell API: 10,000 returns make ~2 million cells.
+    """
     import xlsxwriter
 
-    big = sum(len(rows) for _c, rows in tables.values()) > 50_000
     tmp = _atomic_target(path)
+    fast: dict[str, tuple[list, list]] = {}  # sheet XML part -> (columns, rows) streamed in after close
     try:
-        wb = xlsxwriter.Workbook(str(tmp), {"constant_memory": big, "strings_to_formulas": False,
-                                            "strings_to_urls": False, "strings_to_numbers": False})
+        buf = io.BytesIO()
+        wb = xlsxwriter.Workbook(buf, {"in_memory": True, "strings_to_formulas": False,
+                                       "strings_to_urls": False, "strings_to_numbers": False})
         _props(wb, title)
         head = wb.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True, "valign": "vcenter"})
         fmt_money = wb.add_format({"num_format": "#,##0.00"})
@@ -216,7 +223,11 @@ def write_xlsx(path: Path, tables: dict, title: str = "绩效目标汇总") -> N
                 fmt = fmt_money if c in MONEY_COLS else fmt_pct if c in PERCENT_COLS else None
                 ws.set_column(ci, ci, _width(c, rows), fmt)
                 ws.write_string(0, ci, c, head)
-            for ri, row in enumerate(rows[: EXCEL_MAX_ROWS - 1], start=1):
+            rows_here = rows[: EXCEL_MAX_ROWS - 1]
+            if name != "概览":  # the chart caches the 概览 cells, so xlsxwriter writes that sheet's rows
+                fast[f"xl/worksheets/sheet{ws.index + 1}.xml"] = (cols, rows_here)
+                rows_here = []
+            for ri, row in enumerate(rows_here, start=1):
                 for ci, c in enumerate(cols):
                     v = row.get(c)
                     if v is None or v == "":
@@ -234,10 +245,87 @@ def write_xlsx(path: Path, tables: dict, title: str = "绩效目标汇总") -> N
                 ws.fit_to_pages(1, 0)  # table and chart print on one page width
                 _chart(wb, ws, len(rows) - 1)
         wb.close()
+        styles = {c: fmt_money.xf_index or 0 for c in MONEY_COLS} | {c: fmt_pct.xf_index or 0 for c in PERCENT_COLS}
+        _splice_rows(buf.getvalue(), tmp, fast, styles)
         os.replace(tmp, path)
     finally:
         if tmp.exists():
             tmp.unlink()
+
+
+_XML_SPECIAL = re.compile(r"[\x00-\x08\x0b-\x1f\ufffe\uffff]|_x[0-9a-fA-F]{4}_")
+
+
+def _cell_text(v: str) -> str:
+    """An inline-string cell after its reference, escaped as xlsxwriter escapes shared strings."""
+    v = v[:32767]
+    if _XML_SPECIAL.search(v):
+        v = re.sub(r"(_x[0-9a-fA-F]{4}_)", r"_x005F\1", v)
+        v = re.sub(r"[\x00-\x08\x0b-\x1f\ufffe\uffff]", lambda m: f"_x{ord(m.group(0)):04X}_", v)
+    v = v.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    space = ' xml:space="preserve"' if v[:1].isspace() or v[-1:].isspace() else ""
+    return f' t="inlineStr"><is><t{space}>{v}</t></is></c>'
+
+
+def _rows_xml(cols: list, rows: list, styles: dict, batch: int = 2000):
+    """<row> elements for rows 2… (row 1 is the header xlsxwriter wrote), as UTF-8 chunks of `batch` rows."""
+    from .spec import col_letter
+
+    plan = [(c, col_letter(i), styles.get(c, 0), {}) for i, c in enumerate(cols)]
+    out = []
+    for ri, row in enumerate(rows, start=2):
+        get = row.get
+        parts = [f'<row r="{ri}">']
+        for c, letter, s, memo in plan:
+            v = get(c)
+            if v is None or v == "":
+                continue
+            if v.__class__ is str:
+                frag = memo.get(v)
+                if frag is None:
+                    frag = _cell_text(v)
+                    if len(memo) < 50_000:
+                        memo[v] = frag
+            elif isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v):
+                frag = f' s="{s}"><v>{float(v):.16G}</v></c>' if s else f'><v>{float(v):.16G}</v></c>'
+            else:
+                frag = _cell_text(str(v))
+            parts.append(f'<c r="{letter}{ri}"{frag}')
+        parts.append("</row>")
+        out.append("".join(parts))
+        if len(out) >= batch:
+            yield "".join(out).encode("utf-8")
+            out = []
+    if out:
+        yield "".join(out).encode("utf-8")
+
+
+def _splice_rows(xlsx: bytes, target: Path, fast: dict, styles: dict) -> None:
+    """Copy the workbook xlsxwriter wrote to `target`, streaming each table's rows into its <sheetData>."""
+    import zipfile
+
+    from .spec import col_letter
+
+    with zipfile.ZipFile(io.BytesIO(xlsx)) as src, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as out:
+        for zi in src.infolist():
+            data = src.read(zi)
+            if zi.filename not in fast:
+                out.writestr(zi, data)
+                continue
+            cols, rows = fast[zi.filename]
+            head, end, tail = data.partition(b"</sheetData>")
+            if not end:
+                raise ValueError(f"{zi.filename}: no <sheetData> to fill")
+            last = f"A1:{col_letter(max(0, len(cols) - 1))}{len(rows) + 1}"
+            head = re.sub(rb'<dimension ref="[^"]*"/>', f'<dimension ref="{last}"/>'.encode(), head, count=1)
+            info = zipfile.ZipInfo(zi.filename, zi.date_time)  # xlsxwriter's fixed timestamps: same bytes each run
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info._compresslevel = 1  # large, repetitive XML: level 1 is 4× faster than 6 and ~25% bigger
+            with out.open(info, "w", force_zip64=True) as fh:
+                fh.write(head)
+                for chunk in _rows_xml(cols, rows, styles):
+                    fh.write(chunk)
+                fh.write(end + tail)
 
 
 def _props(wb, title: str) -> None:
@@ -258,7 +346,7 @@ def _chart(wb, ws, n_units: int) -> None:
         chart.add_series({"name": [name, 0, col], "categories": [name, 1, 1, max(1, n_units), 1],
                           "values": [name, 1, col, max(1, n_units), col]})
     chart.set_title({"name": "报送情况"})
-    chart.set_y_axis({"name": "项目数"})
+    chart.set_y_axis({"name": "项目数", "min": 0})  # else LibreOffice (and Excel) may start at 12 of 15
     ws.insert_chart(n_units + 3, 0, chart, {"x_scale": 1.4, "y_scale": 1.2})
 
 

@@ -7,7 +7,7 @@ import os
 # "skip" means the file is set aside without being judged (lock files, duplicates).
 ISSUES: dict[str, tuple[str, str, str]] = {
     # -- the file itself (checked before any parser opens it) --
-    "F001": ("skip", "Excel/WPS 临时锁定文件（~$ 开头），已跳过", "Excel/WPS lock file (~$…), skipped"),
+    "F001": ("skip", "Excel/WPS/LibreOffice 打开文件时留下的临时锁定文件或 macOS 元数据文件（~$、.~lock.、._ 开头），不是报表，已跳过", "lock file left by Excel/WPS/LibreOffice or macOS metadata file (~$…, .~lock.…, ._…), not a return; skipped"),
     "F002": ("error", "无法读取该文件（链接失效、不存在或不是普通文件：{reason}）", "cannot read the file (broken link, missing or not a regular file: {reason})"),
     "F003": ("error", "文件为空（0 字节）", "the file is empty (0 bytes)"),
     "F004": ("error", "文件过大（{size} 字节，上限 {limit} 字节）", "file too large ({size} bytes, limit {limit})"),
@@ -53,7 +53,7 @@ ISSUES: dict[str, tuple[str, str, str]] = {
     "E115": ("error", "同一项目 {project} 报送了内容不同的多份：{other}，请确认以哪一份为准", "project {project} was returned more than once with different content: {other}; say which one counts"),
     "E116": ("error", "输入单元格中是公式“{found}”，请直接填写内容", "formula '{found}' in an input cell; type the value itself"),
     "E117": ("error", "“{field}”应为 {choices} 之一，实际为“{found}”", "'{field}' must be one of {choices}, found '{found}'"),
-    "E118": ("error", "“{level1}”下至少需要填写 {count} 个指标", "'{level1}' needs at least {count} indicator(s)"),
+    "E118": ("error", "“{level1}”下至少需要填写 {count} 项", "'{level1}' needs at least {count} item(s)"),
     "E119": ("error", "单位 {found} 不在项目库中", "unit {found} is not in the registry"),
     "E120": ("error", "指标值为“是否”（模板占位），请改为具体目标值或 达成预期指标", "indicator value is '是否' (a template placeholder); give the real target or 达成预期指标"),
     # -- warnings: quality problems the published seed itself has --

@@ -11,6 +11,7 @@ from .model import FileResult
 from .reader import discover, read_file
 from .registry import Registry
 from .rules import Options, validate_results
+from .workers import read_isolated
 
 
 @dataclass
@@ -66,9 +67,29 @@ def run(paths: list, registry: Registry, opts: Options | None = None, jobs: int 
     files, skipped = discover(paths)
     if on_total:
         on_total(len(files))
-    results = read_all(files, jobs, progress)
+    warm = _import_in_background() if files else None  # pandas + pandera (~0.7 s) load while workers read
+    results = read_isolated(files, jobs, progress=progress)  # worker processes: a crash costs one file
+    if warm:
+        warm.join()
     validate_results(results, registry, opts)
     return Report(results + skipped)
+
+
+def _import_in_background():
+    """Start importing what validation needs in a thread; the caller joins it before validating."""
+    import threading
+
+    import multiprocessing.connection  # noqa: F401  the reading side's own imports first: no two threads race on one
+
+    def work():
+        try:
+            import pandera.pandas  # noqa: F401  (imports pandas)
+        except Exception:  # validation imports it again and reports any problem there
+            pass
+
+    t = threading.Thread(target=work, name="xlperf-import", daemon=True)
+    t.start()
+    return t
 
 
 def write_json_atomic(path: Path, data) -> None:

@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 import re
 import zipfile
+from functools import lru_cache
 from pathlib import Path
 
 from .model import FileResult, IndicatorRow, Issue, ReturnData
@@ -44,9 +46,18 @@ def _meta_dict(rows: list) -> dict:
 
 def _sheet_xml_path(zf: zipfile.ZipFile, sheet: str) -> str | None:
     """The zip path of a sheet's XML, from workbook.xml and its relationships."""
+    wb = zf.read("xl/workbook.xml")
+    rels = zf.read("xl/_rels/workbook.xml.rels")
+    if len(wb) + len(rels) > 65536:  # keep big (odd or hostile) parts out of the cache
+        return _resolve_sheet_path.__wrapped__(wb, rels, sheet)
+    return _resolve_sheet_path(wb, rels, sheet)
+
+
+@lru_cache(maxsize=256)
+def _resolve_sheet_path(wb: bytes, rels: bytes, sheet: str) -> str | None:
+    """Cached: the returns of one round share their workbook.xml, so the regexes run once, not per file."""
     from xml.sax.saxutils import escape
 
-    wb = zf.read("xl/workbook.xml")
     name = escape(sheet, {'"': "&quot;"}).encode("utf-8")
     m = re.search(rb'<(?:\w+:)?sheet\b[^>]*\bname="' + re.escape(name) + rb'"[^>]*>', wb)
     if not m:
@@ -55,7 +66,6 @@ def _sheet_xml_path(zf: zipfile.ZipFile, sheet: str) -> str | None:
     if not rid:
         return None
     rid_v = rid.group(1) or rid.group(2)
-    rels = zf.read("xl/_rels/workbook.xml.rels")
     for rel in re.finditer(rb"<Relationship\b[^>]*>", rels):
         tag = rel.group(0)
         if re.search(rb'\bId="' + re.escape(rid_v) + rb'"', tag):
@@ -82,14 +92,14 @@ def _num_formats(zf: zipfile.ZipFile) -> list[str]:
     return out
 
 
-def scan_sheet_xml(path: Path, sheet: str, refs: set[str], numeric_refs: set[str]) -> tuple[dict, dict]:
+def scan_sheet_xml(path: Path | bytes, sheet: str, refs: set[str], numeric_refs: set[str]) -> tuple[dict, dict]:
     """Formulas in `refs` and number formats of `numeric_refs`, straight from the sheet XML.
 
     calamine gives cached values only: a formula written by openpyxl has none, so the
     XML is the only place that shows what the cell really holds.
     """
     formulas, formats = {}, {}
-    with zipfile.ZipFile(path) as zf:
+    with zipfile.ZipFile(io.BytesIO(path) if isinstance(path, bytes) else path) as zf:
         xml_path = _sheet_xml_path(zf, sheet)
         if not xml_path:
             return formulas, formats
@@ -257,7 +267,9 @@ def parse_workbook(path: Path, specs: list[FormSpec] | None = None) -> FileResul
     specs = specs or _bundled_specs()
     res = FileResult(str(path))
     try:
-        wb = CalamineWorkbook.from_path(str(path))
+        raw = Path(path).read_bytes()  # read once: calamine, the XML scan and the digest share it
+        res.sha256 = hashlib.sha256(raw).hexdigest()
+        wb = CalamineWorkbook.from_filelike(io.BytesIO(raw))
         names = wb.sheet_names
         meta_names = {s.meta_sheet for s in specs}
         meta_sheet = next((n for n in names if n in meta_names), None)
@@ -291,7 +303,7 @@ def parse_workbook(path: Path, specs: list[FormSpec] | None = None) -> FileResul
         data = _extract(spec, grid, meta, slots)
         numeric = {ir.refs["指标值"] for ir in data.indicators
                    if "指标值" in ir.refs and isinstance(ir.values.get("指标值"), (int, float))}
-        data.formulas, data.number_formats = scan_sheet_xml(path, spec.sheet, _layout(spec, slots)["input_refs"], numeric)
+        data.formulas, data.number_formats = scan_sheet_xml(raw, spec.sheet, _layout(spec, slots)["input_refs"], numeric)
         res.data = data
     except Exception as exc:  # calamine raises many error types for damaged files
         res.add(Issue.make("F016", error=f"{type(exc).__name__}: {str(exc)[:200]}"))
@@ -321,7 +333,7 @@ def read_file(path: Path | str, specs: list[FormSpec] | None = None, limits=None
     try:
         st = path.stat()
         res.mtime = st.st_mtime
-        res.sha256 = file_digest(path)
+        res.sha256 = res.sha256 or file_digest(path)
     except OSError:
         pass
     return res

@@ -25,6 +25,8 @@ class Options:
 
 
 def text(v) -> str:
+    if v.__class__ is str:  # the common case first: this runs for every cell of every return
+        return v.strip()
     if v is None:
         return ""
     if isinstance(v, float) and v.is_integer():
@@ -33,6 +35,31 @@ def text(v) -> str:
 
 
 # ---------------------------------------------------------------- frames --------
+_PARSED: dict = {}
+
+
+def _parsed(raw, number_format: str = "") -> tuple:
+    """(ParseResult, frame columns) of one 指标值 cell; text is memoised, as a round repeats a few
+    hundred spellings across 100,000 cells (parsing and display() are the costly part per row)."""
+    hit = _PARSED.get(raw) if isinstance(raw, str) else None
+    if hit is None:
+        pr = parse_indicator_value(raw.strip() if isinstance(raw, str) else raw, number_format=number_format)
+        v = pr.value
+        hit = (pr, {"_status": pr.status.value, "_symbol": v.symbol if v else "", "_number": v.number if v else None,
+                    "_unit": v.unit if v else "", "_display": v.display() if v else "",
+                    "_unit_missing": bool(v and v.symbol != QUALITATIVE and not v.unit)})
+        if isinstance(raw, str) and len(raw) <= 200:
+            if len(_PARSED) >= 50_000:
+                _PARSED.clear()
+            _PARSED[raw] = hit
+    return hit
+
+
+def parse_value(raw, number_format: str = ""):
+    """parse_indicator_value of a cell as read (text is stripped first), memoised for text."""
+    return _parsed(raw, number_format)[0]
+
+
 def _percent_values(raw: list) -> list:
     """Spending-plan cells as numbers 0–100; a cell typed as 25% arrives as 0.25."""
     nums = []
@@ -59,6 +86,8 @@ def build_frames(spec: FormSpec, results: list[FileResult]):
 
     prows, irows = [], []
     percent = [f for f in spec.fields if f.type == "percent"]
+    cols = [(c.name, c.type != "indicator_value") for c in spec.columns]
+    vcol = next((c.name for c in spec.columns if c.type == "indicator_value"), None)
     for fi, res in enumerate(results):
         d = res.data
         prow = {"_fi": fi}
@@ -69,22 +98,16 @@ def build_frames(spec: FormSpec, results: list[FileResult]):
             prow[f"{f.name}__bad"] = n is None and prow[f.name] != ""
         prows.append(prow)
         for ir in d.indicators:
+            vals = ir.values
             row = {"_fi": fi, "_row": ir.row, "一级指标": ir.level1, "二级指标": ir.level2}
-            for c in spec.columns:
-                row[c.name] = text(ir.values.get(c.name))
-            missing = [c.name for c in spec.columns if not row[c.name] and c.type != "indicator_value"]
+            missing = []
+            for name, required in cols:
+                t = row[name] = text(vals.get(name))
+                if required and not t:
+                    missing.append(name)
             row["_missing"] = "、".join(missing)
-            vcol = next((c.name for c in spec.columns if c.type == "indicator_value"), None)
             if vcol:
-                raw = ir.values.get(vcol)
-                fmt = d.number_formats.get(ir.refs[vcol], "")
-                pr = parse_indicator_value(raw if not isinstance(raw, str) else raw.strip(), number_format=fmt)
-                row["_status"] = pr.status.value
-                row["_symbol"] = pr.value.symbol if pr.value else ""
-                row["_number"] = pr.value.number if pr.value else None
-                row["_unit"] = pr.value.unit if pr.value else ""
-                row["_display"] = pr.value.display() if pr.value else ""
-                row["_unit_missing"] = bool(pr.value and pr.value.symbol != QUALITATIVE and not pr.value.unit)
+                row.update(_parsed(vals.get(vcol), d.number_formats.get(ir.refs[vcol], ""))[1])
             irows.append(row)
     pdf = pd.DataFrame(prows)
     idf = pd.DataFrame(irows)
@@ -263,6 +286,20 @@ def _num(n: float) -> str:
     return str(int(n)) if float(n).is_integer() else f"{n:g}"
 
 
+_FIRST_ROWS: dict = {}
+
+
+def _first_rows(spec: FormSpec, slots: int) -> dict:
+    """二级指标 -> first sheet row of its slots; once per (form, slot count), not once per return."""
+    hit = _FIRST_ROWS.get((id(spec), slots))
+    if hit is None or hit[0] is not spec:
+        first_row = {}
+        for s in spec.slot_rows(slots):
+            first_row.setdefault(s.level2, s.row0 + 1)
+        hit = _FIRST_ROWS[(id(spec), slots)] = (spec, first_row)
+    return hit[1]
+
+
 def check_structure(spec: FormSpec, res: FileResult) -> None:
     """Required 二级指标, minimum per 一级指标, formulas in input cells."""
     d = res.data
@@ -270,10 +307,7 @@ def check_structure(spec: FormSpec, res: FileResult) -> None:
         filled = defaultdict(int)
         for ir in d.indicators:
             filled[ir.level2] += 1
-        rows = spec.slot_rows(int(d.meta.get("slots") or spec.slots))
-        first_row = {}
-        for s in rows:
-            first_row.setdefault(s.level2, s.row0 + 1)
+        first_row = _first_rows(spec, int(d.meta.get("slots") or spec.slots))
         for g in spec.groups:
             for l2 in g.level2:
                 if l2.required and not filled[l2.name]:
@@ -314,7 +348,7 @@ def lint(spec: FormSpec, res: FileResult, opts: Options) -> None:
     for ir in d.indicators:
         v = ir.values
         name, desc, val = text(v.get("三级指标")), text(v.get("绩效指标描述")), v.get("指标值")
-        pr = parse_indicator_value(val.strip() if isinstance(val, str) else val)
+        pr = parse_value(val)
         if pr.status is ValueStatus.YESNO:
             code = "E120" if opts.reject_yesno else "W201"
             res.add(Issue.make(code, spec.sheet, ir.refs["指标值"], found=text(val)))

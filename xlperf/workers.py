@@ -49,6 +49,7 @@ _CHUNK_MAX = 64
 # xml.sax.saxutils alone pulls in urllib/http/email, ~45 ms per process).
 _PRELOAD = ["xlperf.workers", "xlperf.safety", "python_calamine", "zipfile", "xml.sax.saxutils", "defusedxml.ElementTree"]
 _READY = b"ready"
+_STARTUP_S = 60.0  # extra time a worker gets to start (the first one waits for the fork server)
 
 
 # --------------------------------------------------------------------------- worker side
@@ -58,6 +59,7 @@ def _worker_main(conn, mem_limit_mb: int, reader: Callable, limits: Limits, err_
     """Loop of one worker: receive a chunk [(index, path)], send back (index, FileResult) per file."""
     _quiet_stderr(err_path)
     os.environ["RUST_BACKTRACE"] = "0"  # one line in the crash log, not a backtrace
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle: it kills the workers
     _limit_memory(mem_limit_mb)
     try:
         from .spec import bundled_specs
@@ -144,17 +146,42 @@ class _Worker:
         self.ready = False  # sent its handshake (imports done, memory limit set)
 
 
+_stop_registered = False
+
+
 def _context():
     import multiprocessing as mp
 
+    global _stop_registered
     methods = mp.get_all_start_methods()
     if "forkserver" in methods:
         ctx = mp.get_context("forkserver")
         # '__main__' too: otherwise every worker re-runs the main script (the xlperf entry point
         # imports typer and rich); multiprocessing needs that main importable either way.
         ctx.set_forkserver_preload(["__main__", *_PRELOAD])
+        if not _stop_registered:
+            import atexit
+
+            atexit.register(_stop_fork_server)
+            _stop_registered = True
         return ctx
     return mp.get_context("spawn")  # pragma: no cover - Windows
+
+
+def _stop_fork_server() -> None:
+    """At exit, stop and reap the fork server instead of leaving it to notice our death.
+
+    It has reaped the workers, so their resource usage (peak memory, CPU) is then accounted to this
+    process and to whoever waits for it, like that of ordinary child processes.
+    """
+    try:
+        from multiprocessing import forkserver
+
+        stop = getattr(getattr(forkserver, "_forkserver", None), "_stop", None)
+        if stop is not None:
+            stop()
+    except Exception:
+        pass
 
 
 def _isolation_default() -> bool:
@@ -298,7 +325,7 @@ class _Pool:
     def _send(self, w: _Worker, idxs: list[int]) -> None:
         w.pending.extend(idxs)
         w.used = True
-        w.deadline = time.monotonic() + self.timeout_s
+        w.deadline = time.monotonic() + self.timeout_s + (0 if w.ready else _STARTUP_S)
         try:
             w.conn.send([(i, self.files[i]) for i in idxs])
         except (OSError, EOFError, BrokenPipeError):
@@ -333,6 +360,7 @@ class _Pool:
             if data == _READY:
                 w.ready = True
                 self.startup_failures = 0
+                w.deadline = time.monotonic() + self.timeout_s
                 continue
             idx, res = pickle.loads(data)
             if w.pending and w.pending[0] == idx:
