@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import io
 import multiprocessing
-import pickle
 import re
 import resource
 import tempfile

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from conftest import xlperf_cmd
-from hostile import EXPECTED, build_corpus
+from hostile import build_corpus
 from hostile_content import CONTENT_CELL, build_content_corpus
 from xlperf.model import FileResult
 from xlperf.safety import Limits

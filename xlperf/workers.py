@@ -10,8 +10,10 @@ processes that
   an address space small enough for a meaningful memory limit);
 - limit their own address space (``RLIMIT_AS``, ``Limits.read_mem_mb`` / ``XLPERF_READ_MEM_MB``);
 - get their work in chunks and stream one small message back per file (the parent always knows
-  which file a worker is on; per-file overhead is tens of microseconds);
-- are killed when one file takes longer than ``Limits.read_timeout_s`` (``XLPERF_READ_TIMEOUT``).
+  which file a worker is on; the overhead is ~0.1-0.3 ms a file, mostly pickling the result);
+- are killed when one file takes longer than ``Limits.read_timeout_s`` (``XLPERF_READ_TIMEOUT``);
+  the kernel also ends a worker that burns CPU far beyond that (RLIMIT_CPU) or outlives the main
+  process, so nothing is left running after a ``kill -9``.
 
 When a worker dies (signal, abort, exit) or times out, the results it already sent are kept, the
 file it was on is retried alone in a fresh worker, and the files it had not started go back to the
@@ -55,11 +57,13 @@ _STARTUP_S = 60.0  # extra time a worker gets to start (the first one waits for 
 # --------------------------------------------------------------------------- worker side
 
 
-def _worker_main(conn, mem_limit_mb: int, reader: Callable, limits: Limits, err_path: str) -> None:
+def _worker_main(conn, mem_limit_mb: int, reader: Callable, limits: Limits, err_path: str,
+                 cpu_budget_s: float = 60.0) -> None:
     """Loop of one worker: receive a chunk [(index, path)], send back (index, FileResult) per file."""
     _quiet_stderr(err_path)
     os.environ["RUST_BACKTRACE"] = "0"  # one line in the crash log, not a backtrace
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle: it kills the workers
+    _die_with_main_process()
     _limit_memory(mem_limit_mb)
     try:
         from .spec import bundled_specs
@@ -80,6 +84,7 @@ def _worker_main(conn, mem_limit_mb: int, reader: Callable, limits: Limits, err_
         if chunk is None:
             return
         for idx, path in chunk:
+            _cpu_budget(cpu_budget_s)
             try:
                 res = reader(path, limits=limits)
                 data = dumps((idx, res), pickle.HIGHEST_PROTOCOL)
@@ -102,6 +107,55 @@ def _quiet_stderr(err_path: str) -> None:
         os.close(fd)
         sys.stderr = open(2, "w", closefd=False, errors="replace")
     except OSError:
+        pass
+
+
+def _die_with_main_process() -> None:
+    """Do not outlive a main process killed without cleaning up (kill -9), even stuck in a parse.
+
+    The fork server exits once every copy of its "alive" pipe is closed; the main process holds
+    one and each worker inherits one, so the worker drops its copy, then asks the kernel (Linux
+    PR_SET_PDEATHSIG) for SIGKILL when its parent, the fork server, goes away.
+    """
+    try:
+        from multiprocessing import forkserver
+
+        fs = getattr(forkserver, "_forkserver", None)
+        fd = getattr(fs, "_forkserver_alive_fd", None)
+        if fd is not None:
+            os.close(fd)
+            fs._forkserver_alive_fd = None
+    except Exception:
+        pass
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            parent = os.getppid()
+            ctypes.CDLL(None).prctl(1, int(signal.SIGKILL), 0, 0, 0)  # PR_SET_PDEATHSIG
+            if os.getppid() != parent:  # the parent went away before the request took effect
+                os._exit(0)
+        except Exception:
+            pass
+
+
+def _cpu_budget(seconds: float) -> None:
+    """Let the kernel end this worker (SIGXCPU) if the next file burns more CPU than its budget.
+
+    The parent's wall-clock timeout normally comes first; this is the net for a worker whose parent
+    was killed without cleaning up (a parse stuck in native code holds the GIL, so no Python-level
+    watchdog could act, and the fork server lives as long as its workers do).
+    """
+    try:
+        import resource
+
+        ru = resource.getrusage(resource.RUSAGE_SELF)
+        soft = int(ru.ru_utime + ru.ru_stime + seconds) + 1
+        _soft, hard = resource.getrlimit(resource.RLIMIT_CPU)
+        if hard != resource.RLIM_INFINITY:
+            soft = min(soft, hard)
+        resource.setrlimit(resource.RLIMIT_CPU, (soft, hard))
+    except (ImportError, ValueError, OSError):
         pass
 
 
@@ -285,7 +339,8 @@ class _Pool:
         self.started += 1
         err_path = os.path.join(self.tmp, f"w{self.started}.err")
         proc = self.ctx.Process(target=_worker_main, name=f"xlperf-reader-{self.started}",
-                                args=(child, self.mem_limit_mb, self.reader, self.limits, err_path), daemon=True)
+                                args=(child, self.mem_limit_mb, self.reader, self.limits, err_path,
+                                      2 * self.timeout_s + 5), daemon=True)
         proc.start()
         child.close()
         w = _Worker(proc, parent, err_path)
@@ -307,9 +362,11 @@ class _Pool:
 
     def _shutdown(self) -> None:
         for w in list(self.workers):
-            if w.pending:  # interrupted: do not wait for a worker that may be stuck
+            if w.pending:  # interrupted (Ctrl-C, an error): do not wait for a worker that may be stuck
                 w.proc.kill()
-            self._retire(w) if not w.pending else self._reap(w)
+                self._reap(w)
+            else:
+                self._retire(w)
 
     def _reap(self, w: _Worker) -> None:
         if w in self.workers:
@@ -433,6 +490,8 @@ def _reason(exitcode: int | None, timed_out: bool, timeout_s: float, mem_mb: int
             sig = signal.Signals(-exitcode).name
         except ValueError:
             sig = f"signal {-exitcode}"
+    if sig == "SIGXCPU":
+        return ("CPU 时间超限（读取进程已被终止）", "used up its CPU time budget (reader process ended)")
     tail = f"：{detail}" if detail else ""
     tail_en = f": {detail}" if detail else ""
     if memory:
