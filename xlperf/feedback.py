@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from .atomic import atomic_path
 from .model import FileResult
 from .registry import Registry
 from .spec import load_spec, parse_ref
@@ -53,11 +54,9 @@ def write_feedback(res: FileResult, registry: Registry, out_dir: Path, password:
     slots = int(d.meta.get("slots") or spec.slots)
     out_dir.mkdir(parents=True, exist_ok=True)
     target = out_dir / safe_filename(f"{Path(res.path).stem}_反馈.xlsx")
-    tmp = target.with_name(f".{target.name}.tmp")
-    with open(tmp, "wb") as fh:
+    with atomic_path(target) as tmp, open(tmp, "wb") as fh:
         write_template(spec, row, fh, password=password, slots=slots, values=form_values(res),
                        notes={k: "\n".join(v) for k, v in notes.items()}, problems=problems)
-    tmp.replace(target)
     return target
 
 

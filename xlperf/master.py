@@ -10,6 +10,7 @@ from collections import defaultdict
 from decimal import Decimal
 from pathlib import Path
 
+from .atomic import atomic_path
 from .pipeline import Report
 from .registry import Registry, money
 from .rules import parse_value, text
@@ -361,13 +362,11 @@ def csv_safe(v):
 
 
 def write_csv(path: Path, cols: list, rows: list) -> None:
-    tmp = _atomic_target(path)
-    with open(tmp, "w", encoding="utf-8-sig", newline="") as fh:
+    with atomic_path(path) as tmp, open(tmp, "w", encoding="utf-8-sig", newline="") as fh:
         w = csv.writer(fh)
         w.writerow(cols)
         for r in rows:
             w.writerow(["" if r.get(c) is None else csv_safe(r.get(c)) for c in cols])
-    os.replace(tmp, path)
 
 
 def write_parquet(path: Path, cols: list, rows: list) -> None:
@@ -382,9 +381,8 @@ def write_parquet(path: Path, cols: list, rows: list) -> None:
             arrays[c] = pa.array([None if v is None else float(v) if float in kinds else v for v in vals])
         else:
             arrays[c] = pa.array([None if v is None else str(v) for v in vals], type=pa.string())
-    tmp = _atomic_target(path)
-    pq.write_table(pa.table(arrays), tmp, compression="zstd")
-    os.replace(tmp, path)
+    with atomic_path(path) as tmp:
+        pq.write_table(pa.table(arrays), tmp, compression="zstd")
 
 
 def write_master(out: Path, report: Report, registry: Registry, formats: tuple[str, ...] = ("xlsx",),

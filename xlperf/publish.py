@@ -10,6 +10,7 @@ import zipfile
 from decimal import Decimal
 from pathlib import Path
 
+from .atomic import atomic_path
 from .registry import money
 from .values import EQ, QUALITATIVE, format_number
 
@@ -243,11 +244,9 @@ def publish(master_path: Path, out: Path, pdf: bool = True) -> list[Path]:
     master = read_master(master_path)
     doc = build_document(master)
     _fixed_core(doc)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.tmp")
-    doc.save(str(tmp))
-    normalise_zip(tmp)
-    os.replace(tmp, out)
+    with atomic_path(out) as tmp:
+        doc.save(str(tmp))
+        normalise_zip(tmp)
     written = [out]
     if pdf and shutil.which("soffice"):
         p = to_pdf(out)
