@@ -174,17 +174,26 @@ def write_project_table(doc, n: int, p: dict, indicators: list[dict]) -> None:
     _set_cell(c(6, 1), redact_goals(goals) if secret else goals)
     for col, head in enumerate(("一级指标", "二级指标", "三级指标", "绩效指标描述", "指标值", "指标值确定依据")):
         _set_cell(c(7, col), head, True, True)
-    last1 = None
     for i, ind in enumerate(indicators):
         r = 8 + i
-        l1 = _t(ind["一级指标"])
-        _set_cell(c(r, 0), l1 if l1 != last1 else "")
-        last1 = l1
         _set_cell(c(r, 1), _t(ind["二级指标"]))
         _set_cell(c(r, 2), SECRET if secret else _t(ind["三级指标"]))
         _set_cell(c(r, 3), SECRET if secret else _t(ind["绩效指标描述"]))
         _set_cell(c(r, 4), value_display(ind))
         _set_cell(c(r, 5), _t(ind["指标值确定依据"]))
+    _merge_down(t, 0, 8, [_t(ind["一级指标"]) for ind in indicators])
+
+
+def _merge_down(table, col: int, first: int, labels: list[str]) -> None:
+    """一级指标 merged down over its rows, as in the seed's tables."""
+    start = 0
+    for i in range(1, len(labels) + 1):
+        if i == len(labels) or labels[i] != labels[start]:
+            cell = table.cell(first + start, col)
+            if i - 1 > start:
+                cell = cell.merge(table.cell(first + i - 1, col))
+            _set_cell(cell, labels[start], center=True)
+            start = i
 
 
 def build_document(master: dict, title: str | None = None):
