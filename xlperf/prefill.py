@@ -3,19 +3,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .publish import read_master, value_display
+from .publish import _t, read_master, value_display
 from .writer import FormValues
 
 # What carries over from one year to the next; amounts and the spending plan are new every year.
 CARRY_FIELDS = ("绩效目标", "资金用途")
-
-
-def _t(v) -> str:
-    if v is None:
-        return ""
-    if isinstance(v, float) and v.is_integer():
-        return str(int(v))
-    return str(v)
 
 
 def prefill_values(master_path: Path) -> dict[str, FormValues]:
