@@ -255,7 +255,7 @@ def _loadavg() -> float:
 
 def measured(cmd: list[str], env: dict | None = None) -> dict:
     """Run cmd; wall time, peak RSS of the largest process (wait4) and of the whole tree (sampled every
-    50 ms, like the CPU seconds of the tree: workers of a fork server are not our children, wait4 misses them)."""
+    100 ms, like the CPU seconds of the tree: workers of a fork server are not our children, wait4 misses them)."""
     load = _loadavg()
     t0 = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
@@ -266,7 +266,7 @@ def measured(cmd: list[str], env: dict | None = None) -> dict:
     def sample():
         while not done.is_set():
             peak[0] = max(peak[0], _tree_rss(proc.pid, cpu))
-            done.wait(0.05)
+            done.wait(0.1)
 
     th = threading.Thread(target=sample, daemon=True)
     th.start()
@@ -517,6 +517,34 @@ def machine_info() -> dict:
             "platform": platform.platform(), "libraries": libs}
 
 
+def summarize(results: dict, log) -> None:
+    """Per-file ratios naive/fast (into results["baseline"]) and the targets, printed."""
+    b = results["baseline"]
+    jobs = results["jobs"]
+    naive_ms = 1000 * b["naive"]["time_s"] / b["n"]
+    big = results["sizes"][-1]
+    n_big = big["n"]
+    b["naive_ms_per_file"] = round(naive_ms, 2)
+    for key in sorted({"consolidate_j1", f"consolidate_j{jobs}", "e2e_j1", f"e2e_j{jobs}"}):
+        t = big[key]["wall_s"] if key.startswith("e2e") else big[key]["time_s"]
+        ratio = b[f"ratio_per_file_vs_{key}_n{n_big}"] = round(naive_ms / (1000 * t / n_big), 1)
+        log(f"naive {naive_ms:.1f} ms/file vs {key} at N={n_big}: {1000 * t / n_big:.2f} ms/file → {ratio}×")
+    log(f"naive vs fast on the same {b['n']} files (fixed costs included): {b['ratio_same_files']}×")
+    gen = max(big.get(f"generate_j{j}", {}).get("per_s", 0) for j in (1, jobs))
+    e2e = big.get(f"e2e_j{jobs}", big["e2e_j1"])
+    peak = max(v["peak_tree_rss_mib"] for k, v in big.items() if isinstance(v, dict) and "peak_tree_rss_mib" in v
+               and k != "corpus")
+    results["targets"] = {
+        "generate_per_s": {"target": 200, "measured": gen, "met": gen >= 200},
+        "e2e_per_s": {"target": 800, "measured": e2e["per_s"], "wall_s": e2e["wall_s"], "met": e2e["per_s"] >= 800},
+        "ratio_vs_naive": {"target": 20, "measured": b[f"ratio_per_file_vs_e2e_j{jobs}_n{n_big}"],
+                           "met": b[f"ratio_per_file_vs_e2e_j{jobs}_n{n_big}"] >= 20},
+        "peak_rss_mib": {"target": 1024, "measured": peak, "met": peak < 1024},
+    }
+    for k, v in results["targets"].items():
+        log(f"target {k}: {v['measured']} (target {v['target']}) {'met' if v['met'] else 'NOT met'}")
+
+
 def plot(results: dict, path: Path) -> None:
     import matplotlib
 
@@ -526,9 +554,10 @@ def plot(results: dict, path: Path) -> None:
     sizes = [s["n"] for s in results["sizes"]]
     jobs = results["jobs"]
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(12, 4.8))
-    series = [("generate_j1", "generate, 1 process"), (f"generate_j{jobs}", f"generate, {jobs} processes"),
-              ("validate_j1", "validate"), ("consolidate_j1", "consolidate (validate + master)"),
-              ("e2e_j1", "end to end (CLI)"), (f"e2e_j{jobs}", f"end to end (CLI, --jobs {jobs})")]
+    series = [("generate_j1", "generate, 1 process"), (f"generate_j{jobs}", f"generate, --jobs {jobs}"),
+              ("validate_j1", "validate, --jobs 1"), (f"validate_j{jobs}", f"validate, --jobs {jobs}"),
+              ("consolidate_j1", "consolidate (validate + master), --jobs 1"),
+              ("e2e_j1", "end to end (CLI), --jobs 1"), (f"e2e_j{jobs}", f"end to end (CLI), --jobs {jobs}")]
     seen = set()
     for key, label in series:
         if key in seen or key not in results["sizes"][0]:
@@ -567,7 +596,15 @@ def main() -> None:
     ap.add_argument("--workdir", type=Path, default=Path("/tmp/xlperf-bench"), help="where the corpus is written")
     ap.add_argument("--keep", action="store_true", help="keep the corpus after the run")
     ap.add_argument("--repeat", type=int, default=1, help="run each timed step this often and keep the fastest")
+    ap.add_argument("--replot", type=Path, help="only redo the summary and the plot from this bench_results.json")
     args = ap.parse_args()
+    if args.replot:
+        results = json.loads(args.replot.read_text(encoding="utf-8"))
+        if results.get("baseline") and results["sizes"]:
+            summarize(results, print)
+        args.replot.write_text(json.dumps(results, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+        plot(results, args.out / "img" / "perf_scaling.png")
+        return
     global REPEAT
     REPEAT = args.repeat
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
@@ -594,17 +631,7 @@ def main() -> None:
         if not args.keep:
             shutil.rmtree(args.workdir, ignore_errors=True)
     if args.baseline_n and results["sizes"]:
-        b = results["baseline"]
-        naive_ms = 1000 * b["naive"]["time_s"] / b["n"]
-        big = results["sizes"][-1]
-        for key in ("consolidate_j1", "e2e_j1"):
-            t = big[key]["wall_s"] if key.startswith("e2e") else big[key]["time_s"]
-            b[f"ratio_per_file_vs_{key}_n{big['n']}"] = round(naive_ms / (1000 * t / big["n"]), 1)
-        n_big = big["n"]
-        r_cons, r_e2e = b[f"ratio_per_file_vs_consolidate_j1_n{n_big}"], b[f"ratio_per_file_vs_e2e_j1_n{n_big}"]
-        log(f"naive {naive_ms:.1f} ms/file vs fast at N={n_big}: "
-            f"consolidate {1000 * big['consolidate_j1']['time_s'] / n_big:.2f} ms/file → {r_cons}×; "
-            f"end to end (CLI) {1000 * big['e2e_j1']['wall_s'] / n_big:.2f} ms/file → {r_e2e}×")
+        summarize(results, log)
     results["finished"] = time.strftime("%Y-%m-%dT%H:%M:%S")
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "bench_results.json").write_text(json.dumps(results, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")

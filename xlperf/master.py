@@ -324,9 +324,39 @@ def _splice_rows(xlsx: bytes, target: Path, fast: dict, styles: dict) -> None:
             info._compresslevel = 1  # large, repetitive XML: level 1 is 4× faster than 6 and ~25% bigger
             with out.open(info, "w", force_zip64=True) as fh:
                 fh.write(head)
-                for chunk in _rows_xml(cols, rows, styles):
-                    fh.write(chunk)
+                _write_overlapped(fh, _rows_xml(cols, rows, styles))
                 fh.write(end + tail)
+
+
+def _write_overlapped(fh, chunks) -> None:
+    """fh.write each chunk from a second thread: zlib compresses without the GIL, so compressing one
+    chunk overlaps with building the next (~0.3 s of 2 s for 10,000 returns)."""
+    import queue
+    import threading
+
+    q: queue.Queue = queue.Queue(maxsize=4)
+    failed: list = []
+
+    def writer():
+        while (chunk := q.get()) is not None:
+            if not failed:
+                try:
+                    fh.write(chunk)
+                except BaseException as exc:  # re-raised in the caller's thread
+                    failed.append(exc)
+
+    t = threading.Thread(target=writer, name="xlperf-deflate", daemon=True)
+    t.start()
+    try:
+        for chunk in chunks:
+            if failed:
+                break
+            q.put(chunk)
+    finally:
+        q.put(None)
+        t.join()
+    if failed:
+        raise failed[0]
 
 
 def _props(wb, title: str) -> None:
@@ -388,6 +418,13 @@ def write_parquet(path: Path, cols: list, rows: list) -> None:
 def write_master(out: Path, report: Report, registry: Registry, formats: tuple[str, ...] = ("xlsx",),
                  lang: str = "zh") -> dict:
     """Write the master in the formats asked for; returns what was written and the totals."""
+    from .pipeline import gc_frozen
+
+    with gc_frozen():  # the report is long-lived: no GC pass walks it again and again while the tables grow
+        return _write_master(out, report, registry, formats, lang)
+
+
+def _write_master(out: Path, report: Report, registry: Registry, formats: tuple[str, ...], lang: str) -> dict:
     tables = build_tables(report, registry, lang)
     written = []
     too_big = any(len(rows) >= EXCEL_MAX_ROWS for _c, rows in tables.values())

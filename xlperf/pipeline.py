@@ -1,8 +1,10 @@
 """The collection round as plain functions: find files, read them (in worker processes), validate, report."""
 from __future__ import annotations
 
+import gc
 import json
 import os
+from contextlib import contextmanager
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -68,11 +70,37 @@ def run(paths: list, registry: Registry, opts: Options | None = None, jobs: int 
     if on_total:
         on_total(len(files))
     warm = _import_in_background() if files else None  # pandas + pandera (~0.7 s) load while workers read
-    results = read_isolated(files, jobs, progress=progress)  # worker processes: a crash costs one file
+    with gc_paused():  # unpickling 10,000 results makes no garbage cycles, only ~1.5 million objects to walk
+        results = read_isolated(files, jobs, progress=progress)  # worker processes: a crash costs one file
     if warm:
         warm.join()
-    validate_results(results, registry, opts)
+    with gc_frozen():
+        validate_results(results, registry, opts)
     return Report(results + skipped)
+
+
+@contextmanager
+def gc_paused():
+    """No cyclic garbage collection inside the block (the reference counting frees as usual)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+@contextmanager
+def gc_frozen():
+    """The cyclic GC skips every object that exists now: each full pass over the results of 10,000
+    returns walks ~1.5 million objects (~0.15 s), and a growing heap triggers one pass after another.
+    New garbage is still collected; the frozen objects return to the GC at the end."""
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
 
 
 def _import_in_background():

@@ -309,7 +309,7 @@ def _page_setup(ws, spec: FormSpec, slots: int):
     ws.set_footer("&C第 &P 页，共 &N 页")
 
 
-def _write_meta(wb, spec: FormSpec, row: dict, slots: int, extra: dict):
+def _write_meta(wb, spec: FormSpec, row: dict, slots: int, extra: dict, password: str):
     ws = wb.add_worksheet(spec.meta_sheet)
     locked = locked_values(spec, row)
     meta = {
@@ -328,7 +328,7 @@ def _write_meta(wb, spec: FormSpec, row: dict, slots: int, extra: dict):
     for i, (k, v) in enumerate(meta.items()):
         ws.write_string(i, 0, k)
         ws.write_string(i, 1, v)
-    ws.protect(secrets.token_hex(8))
+    ws.protect(password)
     ws.very_hidden()
 
 
@@ -365,7 +365,7 @@ def write_template(spec: FormSpec, row: dict, target, *, password: str, slots: i
         _write_problems(wb, problems, fmt)
     ws.protect(password, {"select_locked_cells": True, "select_unlocked_cells": True, "format_rows": True})
     ws.activate()
-    _write_meta(wb, spec, row, slots, meta_extra or {})
+    _write_meta(wb, spec, row, slots, meta_extra or {}, password)
     wb.close()
 
 
