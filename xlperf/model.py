@@ -6,6 +6,17 @@ from dataclasses import asdict, dataclass, field
 from .messages import issue_text, severity
 
 
+def text(v) -> str:
+    """A cell value as stripped text: None is empty, 2.0 reads as '2'."""
+    if v.__class__ is str:  # the common case first: this runs for every cell of every return
+        return v.strip()
+    if v is None:
+        return ""
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return str(v).strip()
+
+
 @dataclass(frozen=True)
 class Issue:
     code: str

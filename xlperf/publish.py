@@ -11,6 +11,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from .atomic import atomic_path
+from .model import text
 from .registry import money
 from .values import EQ, QUALITATIVE, format_number
 
@@ -43,25 +44,17 @@ def read_master(path: Path) -> dict[str, list[dict]]:
     return out
 
 
-def _t(v) -> str:
-    if v is None:
-        return ""
-    if isinstance(v, float) and v.is_integer():
-        return str(int(v))
-    return str(v)
-
-
 def value_display(row: dict) -> str:
     """指标值 as published: canonical (≥95%, 2人) when parsed, as typed otherwise."""
-    symbol = _t(row.get("计算符号"))
+    symbol = text(row.get("计算符号"))
     if symbol == QUALITATIVE or not symbol:
-        return _t(row.get("原始指标值")) or _t(row.get("指标值"))
+        return text(row.get("原始指标值")) or text(row.get("指标值"))
     number = row.get("指标值")
     try:
         num = format_number(float(number))
     except (TypeError, ValueError):
-        return _t(row.get("原始指标值"))
-    unit = _t(row.get("计量单位"))
+        return text(row.get("原始指标值"))
+    unit = text(row.get("计量单位"))
     return f"{num}{unit}" if symbol == EQ else f"{symbol}{num}{unit}"
 
 
@@ -78,7 +71,7 @@ def redact_goals(goals: str) -> str:
 def _money(v) -> str:
     m = money(v)
     if m is None:
-        return _t(v)
+        return text(v)
     return "0" if m == 0 else f"{m:.2f}"
 
 
@@ -86,7 +79,7 @@ def _pct(v) -> str:
     try:
         return f"{float(v) * 100:.2f}%"
     except (TypeError, ValueError):
-        return _t(v)
+        return text(v)
 
 
 def _set_cell(cell, text: str, bold: bool = False, center: bool = False):
@@ -119,50 +112,50 @@ def write_part1(doc, unit_rows: list[dict]) -> None:
     doc.add_heading("第一部分 部门整体绩效目标", level=1)
     by_part: dict[str, list] = {}
     for r in unit_rows:
-        by_part.setdefault(_t(r["部分"]), []).append(r)
+        by_part.setdefault(text(r["部分"]), []).append(r)
     doc.add_heading("一、总体绩效目标", level=2)
     for r in by_part.get("总体绩效目标", []):
-        for para in _t(r["内容"]).splitlines():
+        for para in text(r["内容"]).splitlines():
             doc.add_paragraph(para)
     doc.add_heading("二、分项绩效目标", level=2)
     for r in by_part.get("分项绩效目标概述", []):
-        doc.add_paragraph(_t(r["内容"]))
+        doc.add_paragraph(text(r["内容"]))
     for i, r in enumerate(by_part.get("分项绩效目标", [])):
-        doc.add_paragraph(f"（{_CN_NUM[i] if i < 10 else i + 1}）{_t(r['标题'])}")
-        for para in _t(r["内容"]).splitlines():
+        doc.add_paragraph(f"（{_CN_NUM[i] if i < 10 else i + 1}）{text(r['标题'])}")
+        for para in text(r["内容"]).splitlines():
             doc.add_paragraph(para)
     doc.add_heading("三、工作保障措施", level=2)
     for r in by_part.get("工作保障措施概述", []):
-        doc.add_paragraph(_t(r["内容"]))
+        doc.add_paragraph(text(r["内容"]))
     for i, r in enumerate(by_part.get("工作保障措施", [])):
-        doc.add_paragraph(f"（{_CN_NUM[i] if i < 10 else i + 1}）{_t(r['标题'])}。{_t(r['内容'])}")
+        doc.add_paragraph(f"（{_CN_NUM[i] if i < 10 else i + 1}）{text(r['标题'])}。{text(r['内容'])}")
 
 
 def write_project_table(doc, n: int, p: dict, indicators: list[dict]) -> None:
     """One 绩效目标表 in the seed's layout (6 columns; amounts row spread as in the seed)."""
-    secret = _t(p.get("涉密")) == "是"
-    doc.add_heading(f"{n}.{_t(p['项目名称'])}绩效目标表", level=2)
+    secret = text(p.get("涉密")) == "是"
+    doc.add_heading(f"{n}.{text(p['项目名称'])}绩效目标表", level=2)
     rows = 8 + len(indicators)
     t = doc.add_table(rows=rows, cols=6)
     t.style = "Table Grid"
     c = t.cell
     c(0, 0).merge(c(0, 3))
-    _set_cell(c(0, 0), f"{_t(p['单位编码'])}{_t(p['单位名称'])}")
+    _set_cell(c(0, 0), f"{text(p['单位编码'])}{text(p['单位名称'])}")
     c(0, 4).merge(c(0, 5))
     _set_cell(c(0, 4), "单位：万元")
     _set_cell(c(1, 0), "项目编码", True)
     c(1, 1).merge(c(1, 2))
-    _set_cell(c(1, 1), _t(p["项目编码"]))
+    _set_cell(c(1, 1), text(p["项目编码"]))
     _set_cell(c(1, 3), "项目名称", True)
     c(1, 4).merge(c(1, 5))
-    _set_cell(c(1, 4), _t(p["项目名称"]))
+    _set_cell(c(1, 4), text(p["项目名称"]))
     c(2, 0).merge(c(3, 0))
     _set_cell(c(2, 0), "预算规模及资金用途", True)
     for col, (label, key) in enumerate((("预算数", "预算数"), ("其中：财政资金", "财政资金"), ("其他资金", "其他资金"))):
         _set_cell(c(2, 1 + col), f"{label} {_money(p[key])}")
     c(2, 4).merge(c(2, 5))
     c(3, 1).merge(c(3, 5))
-    _set_cell(c(3, 1), _t(p.get("资金用途")))
+    _set_cell(c(3, 1), text(p.get("资金用途")))
     c(4, 0).merge(c(5, 0))
     _set_cell(c(4, 0), "资金支出计划（%）", True)
     for col, key in enumerate(("3月底", "6月底", "10月底", "12月底")):
@@ -170,18 +163,18 @@ def write_project_table(doc, n: int, p: dict, indicators: list[dict]) -> None:
         _set_cell(c(5, 1 + col), _pct(p.get(key)), center=True)
     _set_cell(c(6, 0), "绩效目标", True)
     c(6, 1).merge(c(6, 5))
-    goals = _t(p.get("绩效目标"))
+    goals = text(p.get("绩效目标"))
     _set_cell(c(6, 1), redact_goals(goals) if secret else goals)
     for col, head in enumerate(("一级指标", "二级指标", "三级指标", "绩效指标描述", "指标值", "指标值确定依据")):
         _set_cell(c(7, col), head, True, True)
     for i, ind in enumerate(indicators):
         r = 8 + i
-        _set_cell(c(r, 1), _t(ind["二级指标"]))
-        _set_cell(c(r, 2), SECRET if secret else _t(ind["三级指标"]))
-        _set_cell(c(r, 3), SECRET if secret else _t(ind["绩效指标描述"]))
+        _set_cell(c(r, 1), text(ind["二级指标"]))
+        _set_cell(c(r, 2), SECRET if secret else text(ind["三级指标"]))
+        _set_cell(c(r, 3), SECRET if secret else text(ind["绩效指标描述"]))
         _set_cell(c(r, 4), value_display(ind))
-        _set_cell(c(r, 5), _t(ind["指标值确定依据"]))
-    _merge_down(t, 0, 8, [_t(ind["一级指标"]) for ind in indicators])
+        _set_cell(c(r, 5), text(ind["指标值确定依据"]))
+    _merge_down(t, 0, 8, [text(ind["一级指标"]) for ind in indicators])
 
 
 def _merge_down(table, col: int, first: int, labels: list[str]) -> None:
@@ -202,7 +195,7 @@ def build_document(master: dict, title: str | None = None):
     doc = docx.Document()
     _font(doc)
     projects = master["项目汇总"]
-    units = {(_t(p["单位编码"]), _t(p["单位名称"])) for p in projects}
+    units = {(text(p["单位编码"]), text(p["单位名称"])) for p in projects}
     unit_name = next(iter(sorted(units)))[1] if units else ""
     year = os.environ.get("XLPERF_YEAR", "2021")
     doc.add_heading(title or f"{unit_name}{year}年部门预算绩效目标", level=0)
@@ -212,9 +205,9 @@ def build_document(master: dict, title: str | None = None):
     doc.add_paragraph(f"共 {len(projects)} 个项目，预算数合计 {total:.2f} 万元。")
     by_code: dict[str, list] = {}
     for ind in master["绩效指标"]:
-        by_code.setdefault(_t(ind["项目编码"]), []).append(ind)
+        by_code.setdefault(text(ind["项目编码"]), []).append(ind)
     for n, p in enumerate(projects, start=1):
-        write_project_table(doc, n, p, by_code.get(_t(p["项目编码"]), []))
+        write_project_table(doc, n, p, by_code.get(text(p["项目编码"]), []))
     return doc
 
 

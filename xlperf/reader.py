@@ -9,7 +9,7 @@ import zipfile
 from functools import lru_cache
 from pathlib import Path
 
-from .model import FileResult, IndicatorRow, Issue, ReturnData
+from .model import FileResult, IndicatorRow, Issue, ReturnData, text
 from .spec import FormSpec, bundled_specs, make_ref, parse_ref
 
 EXCEL_CELL_MAX = 32_767  # characters Excel can hold in one cell
@@ -19,14 +19,6 @@ _ATTR = re.compile(rb'\b(r|s|t)="([^"]*)"')
 _FORMULA = re.compile(rb"<f\b[^>]*?(?:/>|>(.*?)</f>)", re.S)
 _HAS_FORMULA = re.compile(rb"<(?:\w+:)?f[\s/>]")
 _PERCENT_BUILTIN = {9, 10}
-
-
-def _text(v) -> str:
-    if v is None:
-        return ""
-    if isinstance(v, float) and v.is_integer():
-        return str(int(v))
-    return str(v).strip()
 
 
 def _grid_get(grid: list, ref: str):
@@ -40,7 +32,7 @@ def _meta_dict(rows: list) -> dict:
     out = {}
     for row in rows:
         if len(row) >= 2 and row[0] not in ("", None):
-            out[_text(row[0])] = _text(row[1])
+            out[text(row[0])] = text(row[1])
     return out
 
 
@@ -115,8 +107,8 @@ def scan_sheet_xml(path: Path | bytes, sheet: str, refs: set[str], numeric_refs:
             if ref in refs and has_f:
                 f = _FORMULA.search(body)
                 if f:
-                    text = (f.group(1) or b"").decode("utf-8", "replace")
-                    formulas[ref] = "=" + _unescape(text) if text else "=(shared formula)"
+                    ftext = (f.group(1) or b"").decode("utf-8", "replace")
+                    formulas[ref] = "=" + _unescape(ftext) if ftext else "=(shared formula)"
             if ref in numeric_refs and fmts:
                 s = int(attrs.get("s", "0") or 0)
                 formats[ref] = fmts[s] if s < len(fmts) else ""
@@ -145,10 +137,10 @@ def _check_layout(spec: FormSpec, grid: list, merged: set, slots: int, res_issue
     """Labels and merges must sit where the spec puts them; otherwise cells moved."""
     sheet = spec.sheet
     lay = _layout(spec, slots)
-    for ref, r, c, text in lay["expected"]:
-        found = _text(grid[r][c] if r < len(grid) and c < len(grid[r]) else "")
-        if found != text:
-            res_issues.append(Issue.make("E005", sheet, ref, expected=text, found=found or "（空）"))
+    for ref, r, c, want in lay["expected"]:
+        found = text(grid[r][c] if r < len(grid) and c < len(grid[r]) else "")
+        if found != want:
+            res_issues.append(Issue.make("E005", sheet, ref, expected=want, found=found or "（空）"))
             return  # one moved label is enough; the rest would repeat it
     for rng in lay["merges"]:
         if rng not in merged:
@@ -228,16 +220,16 @@ def _extract(spec: FormSpec, grid: list, meta: dict, slots: int) -> ReturnData:
     for s, cells in lay["slots"]:
         row = grid[s.row0] if s.row0 < n else ()
         vals = {name: row[c] if c < len(row) else "" for name, c, _ref in cells}
-        if any(_text(v) for v in vals.values()):
+        if any(text(v) for v in vals.values()):
             crefs = {name: ref for name, _c, ref in cells}
             data.indicators.append(IndicatorRow(s.level1, s.level2, s.index, s.row0 + 1, vals, crefs))
     for sec in spec.sections:
         items = []
         for i in range(sec.slots):
             r = sec.first_row + i
-            title, text = _grid_get(grid, f"{sec.title_col}{r}"), _grid_get(grid, f"{sec.text_col}{r}")
-            if _text(title) or _text(text):
-                items.append({"标题": _text(title), "内容": _text(text), "ref": f"{sec.title_col}{r}", "text_ref": f"{sec.text_col}{r}"})
+            title, body = text(_grid_get(grid, f"{sec.title_col}{r}")), text(_grid_get(grid, f"{sec.text_col}{r}"))
+            if title or body:
+                items.append({"标题": title, "内容": body, "ref": f"{sec.title_col}{r}", "text_ref": f"{sec.text_col}{r}"})
         data.sections[sec.name] = items
     return data
 

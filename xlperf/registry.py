@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
+from .model import text
+
 COLUMNS = ["单位编码", "单位名称", "项目编码", "项目名称", "预算数", "财政资金", "其他资金", "资金用途", "主管部门"]
 REQUIRED = COLUMNS[:7]
 MONEY = ("预算数", "财政资金", "其他资金")
@@ -81,12 +83,6 @@ def _read_table(path: Path) -> list[list]:
     return list(csv.reader(io.StringIO(text)))
 
 
-def _cell_text(v) -> str:
-    if isinstance(v, float) and v.is_integer():
-        v = int(v)
-    return "" if v is None else str(v).strip()
-
-
 def load_registry(path: Path | str) -> Registry:
     path = Path(path)
     if not path.is_file():
@@ -101,9 +97,9 @@ def load_registry(path: Path | str) -> Registry:
     idx = {h: i for i, h in enumerate(headers) if h in COLUMNS}
     rows, problems = [], []
     for n, raw in enumerate(table[1:], start=2):
-        if not any(_cell_text(v) for v in raw):
+        if not any(text(v) for v in raw):
             continue
-        row = {c: _cell_text(raw[i]) if i < len(raw) else "" for c, i in idx.items()}
+        row = {c: text(raw[i]) if i < len(raw) else "" for c, i in idx.items()}
         for c in COLUMNS:
             row.setdefault(c, "")
         row["_row"] = n

@@ -6,7 +6,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 
-from .model import FileResult, Issue
+from .model import FileResult, Issue, text
 from .registry import Registry, money
 from .spec import FormSpec, load_spec
 from .values import QUALITATIVE, ValueStatus, parse_indicator_value
@@ -22,16 +22,6 @@ class Options:
     strict: bool = False  # warnings reject too
     reject_yesno: bool = False  # 是否 as an indicator value is an error
     duplicates: str = "error"  # error | latest
-
-
-def text(v) -> str:
-    if v.__class__ is str:  # the common case first: this runs for every cell of every return
-        return v.strip()
-    if v is None:
-        return ""
-    if isinstance(v, float) and v.is_integer():
-        return str(int(v))
-    return str(v).strip()
 
 
 # ---------------------------------------------------------------- frames --------

@@ -13,6 +13,7 @@ from pathlib import Path
 import xlsxwriter
 
 from . import __version__
+from .model import text
 from .spec import FormSpec, make_ref, parse_ref
 
 INPUT_BG = "#FFF2CC"
@@ -49,18 +50,10 @@ def canonical_locked(spec: FormSpec, values: dict) -> dict[str, str]:
         v = values.get(f.name)
         if f.type == "money":
             m = money(v)
-            out[f.name] = f"{m:.2f}" if m is not None else _plain_text(v)
+            out[f.name] = f"{m:.2f}" if m is not None else text(v)
         else:
-            out[f.name] = _plain_text(v)
+            out[f.name] = text(v)
     return out
-
-
-def _plain_text(v) -> str:
-    if v is None:
-        return ""
-    if isinstance(v, float) and v.is_integer():
-        v = int(v)
-    return str(v).strip()
 
 
 def locked_digest(spec: FormSpec, values: dict) -> str:
