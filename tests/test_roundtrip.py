@@ -184,3 +184,27 @@ def test_generate_names_files_and_writes_password(tmp_path, registry_path):
     assert len(pw) >= 8
     for p in out.glob("*.xlsx"):
         assert pw.encode() not in p.read_bytes()
+
+
+def test_more_slots_round_trip_and_empty_slots_ignored(tmp_path, registry_path):
+    out = tmp_path / "t"
+    proc = run_cli("generate", registry_path, "-o", out, "--slots", "5", "--password", "pw", "--no-unit-form")
+    assert proc.returncode == 0, proc.stderr
+    spec = load_spec()
+    tpl = next(out.glob("130304211*.xlsx"))
+    project = json.loads(json.dumps(load_projects()["130304211DGTGIWENVORV"]))
+    extra = {"一级指标": "产出指标", "二级指标": "数量指标", "三级指标": "印刷批次", "绩效指标描述": "分批印刷的次数",
+             "指标值": "≤3次", "指标值确定依据": "计划标准"}
+    project["indicators"].insert(1, extra)
+    ret = tmp_path / "r" / tpl.name
+    assert fill_project(tpl, ret, project, spec) == []
+    ws = openpyxl.load_workbook(ret)["项目绩效目标表"]
+    assert ws["B10"].value == "数量指标" and ws["C11"].value == "印刷批次"  # 5 rows per 二级指标
+    assert ws["B15"].value == "质量指标"
+    master = tmp_path / "m.xlsx"
+    proc = run_cli("consolidate", ret, "--registry", registry_path, "-o", master)
+    assert "Traceback" not in proc.stderr
+    rows = sheet_rows(master, "绩效指标")
+    assert len(rows) == 10
+    got = next(r for r in rows if r["三级指标"] == "印刷批次")
+    assert (got["计算符号"], got["指标值"], got["计量单位"], got["来源单元格"]) == ("≤", 3, "次", "C11:F11")

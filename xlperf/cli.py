@@ -351,8 +351,7 @@ def build_app() -> typer.Typer:
             typer.echo(ui("published", LANG, path=p))
 
     @app.command("demo", help=h("demo"))
-    def demo_cmd(out: Path = typer.Option(Path("xlperf-demo"), "-o", "--out", help=h("demo_out")),
-                 jobs: int = typer.Option(1, "--jobs", "-j", min=1, max=64, help=h("jobs"))):
+    def demo_cmd(out: Path = typer.Option(Path("xlperf-demo"), "-o", "--out", help=h("demo_out"))):
         from .demo import run_demo
 
         code = run_demo(out, LANG, echo=typer.echo, print_report=print_report, write_master=_write_master)

@@ -66,6 +66,18 @@ def fill_workbook(template: Path, out: Path, cells: dict[str, object], sheet: st
     return refused
 
 
+def template_slots(template: Path, spec: FormSpec) -> int:
+    """Indicator rows per 二级指标 of a generated template, from its metadata sheet."""
+    from python_calamine import CalamineWorkbook
+
+    wb = CalamineWorkbook.from_path(str(template))
+    if spec.meta_sheet in wb.sheet_names:
+        for row in wb.get_sheet_by_name(spec.meta_sheet).to_python():
+            if len(row) > 1 and row[0] == "slots" and str(row[1]).isdigit():
+                return int(row[1])
+    return spec.slots
+
+
 def fill_project(template: Path, out: Path, project: dict, spec: FormSpec | None = None) -> list[str]:
     spec = spec or load_spec()
-    return fill_workbook(template, out, input_cells(spec, project), spec.sheet)
+    return fill_workbook(template, out, input_cells(spec, project, template_slots(template, spec)), spec.sheet)
