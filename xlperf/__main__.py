@@ -1,0 +1,5 @@
+"""python -m xlperf: the same as the xlperf command."""
+from .cli import main
+
+if __name__ == "__main__":
+    main()
