@@ -269,31 +269,39 @@ def _cell_text(v: str) -> str:
 
 
 def _rows_xml(cols: list, rows: list, styles: dict, batch: int = 2000):
-    """<row> elements for rows 2… (row 1 is the header xlsxwriter wrote), as UTF-8 chunks of `batch` rows."""
+    """<row> elements for rows 2… (row 1 is the header xlsxwriter wrote), as UTF-8 chunks of `batch` rows.
+
+    Each row is put together with NUL where its number goes (cell text never holds a NUL: _cell_text
+    escapes it), then one replace() numbers the row: a text cell is a memo hit per column and value,
+    not a string formatted per cell.
+    """
     from .spec import col_letter
 
-    plan = [(c, col_letter(i), styles.get(c, 0), {}) for i, c in enumerate(cols)]
+    plan = []
+    for i, c in enumerate(cols):
+        s = styles.get(c, 0)
+        plan.append((c, f'<c r="{col_letter(i)}\0"', f' s="{s}"><v>' if s else "><v>", {}))
     out = []
     for ri, row in enumerate(rows, start=2):
         get = row.get
-        parts = [f'<row r="{ri}">']
-        for c, letter, s, memo in plan:
+        parts = ['<row r="\0">']
+        for c, head, num, memo in plan:
             v = get(c)
             if v is None or v == "":
                 continue
             if v.__class__ is str:
-                frag = memo.get(v)
-                if frag is None:
-                    frag = _cell_text(v)
+                cell = memo.get(v)
+                if cell is None:
+                    cell = head + _cell_text(v)
                     if len(memo) < 50_000:
-                        memo[v] = frag
+                        memo[v] = cell
             elif isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v):
-                frag = f' s="{s}"><v>{float(v):.16G}</v></c>' if s else f'><v>{float(v):.16G}</v></c>'
+                cell = f"{head}{num}{float(v):.16G}</v></c>"
             else:
-                frag = _cell_text(str(v))
-            parts.append(f'<c r="{letter}{ri}"{frag}')
+                cell = head + _cell_text(str(v))
+            parts.append(cell)
         parts.append("</row>")
-        out.append("".join(parts))
+        out.append("".join(parts).replace("\0", str(ri)))
         if len(out) >= batch:
             yield "".join(out).encode("utf-8")
             out = []

@@ -36,7 +36,7 @@ def _meta_dict(rows: list) -> dict:
     return out
 
 
-def _sheet_xml_path(zf: zipfile.ZipFile, sheet: str) -> str | None:
+def _sheet_xml_path(zf: "_Parts", sheet: str) -> str | None:
     """The zip path of a sheet's XML, from workbook.xml and its relationships."""
     wb = zf.read("xl/workbook.xml")
     rels = zf.read("xl/_rels/workbook.xml.rels")
@@ -67,7 +67,7 @@ def _resolve_sheet_path(wb: bytes, rels: bytes, sheet: str) -> str | None:
     return None
 
 
-def _num_formats(zf: zipfile.ZipFile) -> list[str]:
+def _num_formats(zf: "_Parts") -> list[str]:
     """Number format code per cellXfs index (enough to tell percent cells)."""
     try:
         styles = zf.read("xl/styles.xml")
@@ -84,14 +84,41 @@ def _num_formats(zf: zipfile.ZipFile) -> list[str]:
     return out
 
 
-def scan_sheet_xml(path: Path | bytes, sheet: str, refs: set[str], numeric_refs: set[str]) -> tuple[dict, dict]:
+class _Parts:
+    """Zip parts by name: those the safety check already inflated (and CRC-checked), the rest from the zip,
+    opened only if one is needed."""
+
+    def __init__(self, src: Path | bytes, parts: dict | None):
+        self.src = src
+        self.parts = parts or {}
+        self.zf: zipfile.ZipFile | None = None
+
+    def read(self, name: str) -> bytes:
+        hit = self.parts.get(name)
+        if hit is not None:
+            return hit
+        if self.zf is None:
+            self.zf = zipfile.ZipFile(io.BytesIO(self.src) if isinstance(self.src, bytes) else self.src)
+        return self.zf.read(name)
+
+    def __enter__(self) -> "_Parts":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.zf is not None:
+            self.zf.close()
+
+
+def scan_sheet_xml(path: Path | bytes, sheet: str, refs: set[str], numeric_refs: set[str],
+                   parts: dict | None = None) -> tuple[dict, dict]:
     """Formulas in `refs` and number formats of `numeric_refs`, straight from the sheet XML.
 
     calamine gives cached values only: a formula written by openpyxl has none, so the
-    XML is the only place that shows what the cell really holds.
+    XML is the only place that shows what the cell really holds. *parts* (name -> bytes, from
+    :func:`xlperf.safety.read_checked`) spares inflating the parts again.
     """
     formulas, formats = {}, {}
-    with zipfile.ZipFile(io.BytesIO(path) if isinstance(path, bytes) else path) as zf:
+    with _Parts(path, parts) as zf:
         xml_path = _sheet_xml_path(zf, sheet)
         if not xml_path:
             return formulas, formats
@@ -194,11 +221,20 @@ def _expected_merges(spec: FormSpec, slots: int) -> list[str]:
     return out
 
 
-def _merged_set(sheet) -> set:
-    out = set()
-    for (r1, c1), (r2, c2) in sheet.merged_cell_ranges or ():
-        out.add(f"{make_ref(r1, c1)}:{make_ref(r2, c2)}")
-    return out
+_MERGED: dict = {}
+
+
+def _merged_set(sheet) -> frozenset:
+    """The merged ranges as A1 text; worked out once per distinct set of merges (a round shares one)."""
+    ranges = tuple(sheet.merged_cell_ranges or ())
+    hit = _MERGED.get(ranges)
+    if hit is None:
+        hit = frozenset(f"{make_ref(r1, c1)}:{make_ref(r2, c2)}" for (r1, c1), (r2, c2) in ranges)
+        if len(ranges) <= 1000:  # the form has a few dozen; an odd file's thousands are not kept
+            if len(_MERGED) >= 64:
+                _MERGED.clear()
+            _MERGED[ranges] = hit
+    return hit
 
 
 def _input_refs(spec: FormSpec, slots: int) -> list[str]:
@@ -220,7 +256,7 @@ def _extract(spec: FormSpec, grid: list, meta: dict, slots: int) -> ReturnData:
     for s, cells in lay["slots"]:
         row = grid[s.row0] if s.row0 < n else ()
         vals = {name: row[c] if c < len(row) else "" for name, c, _ref in cells}
-        if any(text(v) for v in vals.values()):
+        if _filled(vals.values()):
             crefs = {name: ref for name, _c, ref in cells}
             data.indicators.append(IndicatorRow(s.level1, s.level2, s.index, s.row0 + 1, vals, crefs))
     for sec in spec.sections:
@@ -232,6 +268,27 @@ def _extract(spec: FormSpec, grid: list, meta: dict, slots: int) -> ReturnData:
                 items.append({"标题": title, "内容": body, "ref": f"{sec.title_col}{r}", "text_ref": f"{sec.text_col}{r}"})
         data.sections[sec.name] = items
     return data
+
+
+def _huge_cell(grid: list) -> tuple[int, int, int] | None:
+    """(row, column, length) of the first text cell longer than Excel allows, or None."""
+    for row in grid:
+        for v in row:
+            if isinstance(v, str) and len(v) > EXCEL_CELL_MAX:  # rare: then find where
+                return next((r, c, len(x)) for r, rw in enumerate(grid) for c, x in enumerate(rw)
+                            if isinstance(x, str) and len(x) > EXCEL_CELL_MAX)
+    return None
+
+
+def _filled(values) -> bool:
+    """any(text(v) for v in values), without a text() call per cell."""
+    for v in values:
+        if v.__class__ is str:
+            if v and not v.isspace():  # what str.strip() would leave non-empty
+                return True
+        elif text(v):
+            return True
+    return False
 
 
 def _slots_from_meta(spec: FormSpec, meta: dict) -> int:
@@ -252,14 +309,20 @@ def _bundled_specs() -> list[FormSpec]:
     return list(_BUNDLED)
 
 
-def parse_workbook(path: Path, specs: list[FormSpec] | None = None) -> FileResult:
-    """Read one workbook that passed the safety precheck. Never raises for a bad workbook."""
+def parse_workbook(path: Path, specs: list[FormSpec] | None = None, raw: bytes | None = None,
+                   parts: dict | None = None) -> FileResult:
+    """Read one workbook that passed the safety precheck. Never raises for a bad workbook.
+
+    *raw* is the file's content if the caller has it already (the bytes the safety check read), and
+    *parts* the zip parts that check inflated.
+    """
     from python_calamine import CalamineWorkbook
 
     specs = specs or _bundled_specs()
     res = FileResult(str(path))
     try:
-        raw = Path(path).read_bytes()  # read once: calamine, the XML scan and the digest share it
+        if raw is None:
+            raw = Path(path).read_bytes()  # read once: calamine, the XML scan and the digest share it
         res.sha256 = hashlib.sha256(raw).hexdigest()
         wb = CalamineWorkbook.from_filelike(io.BytesIO(raw))
         names = wb.sheet_names
@@ -283,8 +346,7 @@ def parse_workbook(path: Path, specs: list[FormSpec] | None = None) -> FileResul
             return res
         sheet = wb.get_sheet_by_name(spec.sheet)
         grid = sheet.to_python(skip_empty_area=False)
-        huge = next(((r, c, len(v)) for r, row in enumerate(grid) for c, v in enumerate(row)
-                     if isinstance(v, str) and len(v) > EXCEL_CELL_MAX), None)
+        huge = _huge_cell(grid)
         if huge:  # beyond what Excel can hold: never echo it into messages, reports or the master
             res.add(Issue.make("E009", spec.sheet, make_ref(huge[0], huge[1]), length=huge[2], limit=EXCEL_CELL_MAX))
             return res
@@ -295,7 +357,8 @@ def parse_workbook(path: Path, specs: list[FormSpec] | None = None) -> FileResul
         data = _extract(spec, grid, meta, slots)
         numeric = {ir.refs["指标值"] for ir in data.indicators
                    if "指标值" in ir.refs and isinstance(ir.values.get("指标值"), (int, float))}
-        data.formulas, data.number_formats = scan_sheet_xml(raw, spec.sheet, _layout(spec, slots)["input_refs"], numeric)
+        data.formulas, data.number_formats = scan_sheet_xml(raw, spec.sheet, _layout(spec, slots)["input_refs"], numeric,
+                                                            parts)
         res.data = data
     except Exception as exc:  # calamine raises many error types for damaged files
         res.add(Issue.make("F016", error=f"{type(exc).__name__}: {str(exc)[:200]}"))
@@ -311,23 +374,24 @@ def file_digest(path: Path) -> str:
 
 
 def read_file(path: Path | str, specs: list[FormSpec] | None = None, limits=None) -> FileResult:
-    """Precheck then parse one file; the unit of work a worker process runs."""
-    from .safety import Limits, precheck
+    """Precheck then parse one file; the unit of work a worker process runs.
+
+    The file is read once: the safety check gets its bytes, and the parser the very bytes that passed.
+    """
+    from .safety import Limits, read_checked
 
     path = Path(path)
-    rej = precheck(path, limits or Limits.from_env())
+    parts: dict = {}
+    rej, raw, st = read_checked(path, limits or Limits.from_env(), parts)
     if rej is not None:
         res = FileResult(str(path))
         res.add(Issue.make(rej.code, **rej.detail))
         res.settle()
         return res
-    res = parse_workbook(path, specs)
-    try:
-        st = path.stat()
-        res.mtime = st.st_mtime
-        res.sha256 = res.sha256 or file_digest(path)
-    except OSError:
-        pass
+    res = parse_workbook(path, specs, raw=raw, parts=parts)
+    res.mtime = st.st_mtime
+    if not res.sha256:
+        res.sha256 = hashlib.sha256(raw).hexdigest()
     return res
 
 

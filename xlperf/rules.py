@@ -73,44 +73,84 @@ def _percent_values(raw: list) -> list:
     return nums
 
 
-def build_frames(spec: FormSpec, results: list[FileResult]):
-    """One DataFrame of scalar fields (a row per return) and one of indicators (a row per filled slot)."""
+def _frame_columns(spec: FormSpec) -> tuple[list[str], str | None]:
+    """Names of the indicator frame's columns (without _fi) and the 指标值 column, if the form has one."""
+    vcol = next((c.name for c in spec.columns if c.type == "indicator_value"), None)
+    return ["_row", "一级指标", "二级指标", *(c.name for c in spec.columns), "_missing",
+            *(_VALUE_COLUMNS if vcol else ())], vcol
+
+
+_PLANS: dict = {}
+
+
+def _frame_plan(spec: FormSpec) -> tuple:
+    """What frame_rows needs to know of a form, worked out once per form."""
+    hit = _PLANS.get(id(spec))
+    if hit is None or hit[0] is not spec:
+        names, vcol = _frame_columns(spec)
+        plan = (tuple(f.name for f in spec.fields), tuple(f.name for f in spec.fields if f.type == "percent"),
+                names, vcol, tuple((c.name, c.type != "indicator_value") for c in spec.columns))
+        hit = _PLANS[id(spec)] = (spec, plan)
+    return hit[1]
+
+
+def frame_rows(spec: FormSpec, res: FileResult) -> tuple[dict, list]:
+    """What one return adds to the two frames: its scalar row (``_fi`` still None) and its indicator
+    rows (a list per filled slot, in the order of ``_frame_columns``; no ``_fi``). Needs nothing but
+    the return."""
+    d = res.data
+    fields, percent, _names, vcol, cols = _frame_plan(spec)
+    get = d.fields.get
+    prow = {"_fi": None}
+    for name in fields:
+        prow[name] = text(get(name))
+    for name, n in zip(percent, _percent_values([get(name) for name in percent])):
+        prow[f"{name}__num"] = n
+        prow[f"{name}__bad"] = n is None and prow[name] != ""
+    irows = []
+    formats = d.number_formats
+    for ir in d.indicators:  # ~100,000 rows for 10,000 returns
+        vals = ir.values
+        row = [ir.row, ir.level1, ir.level2]
+        missing = ""
+        for name, required in cols:
+            v = vals.get(name)
+            t = v.strip() if v.__class__ is str else text(v)
+            row.append(t)
+            if required and not t:
+                missing = f"{missing}、{name}" if missing else name
+        row.append(missing)
+        if vcol:
+            row.extend(_parsed(vals.get(vcol), formats.get(ir.refs[vcol], ""))[1].values())  # _VALUE_COLUMNS order
+        irows.append(row)
+    return prow, irows
+
+
+def build_frames(spec: FormSpec, results: list[FileResult], rows: list | None = None):
+    """One DataFrame of scalar fields (a row per return) and one of indicators (a row per filled slot).
+
+    *rows*, if given, holds :func:`frame_rows` of each result (or None where it is still to be done).
+    """
     import pandas as pd
 
-    prows, irows = [], []
-    percent = [f for f in spec.fields if f.type == "percent"]
-    vcol = next((c.name for c in spec.columns if c.type == "indicator_value"), None)
-    icol: dict[str, list] = {k: [] for k in ("_fi", "_row", "一级指标", "二级指标", *(c.name for c in spec.columns),
-                                             "_missing", *(_VALUE_COLUMNS if vcol else ()))}
-    cols = [(c.name, c.type != "indicator_value", icol[c.name]) for c in spec.columns]
+    names, _vcol = _frame_columns(spec)
+    prows, irows, fis = [], [], []
     for fi, res in enumerate(results):
-        d = res.data
-        prow = {"_fi": fi}
-        for f in spec.fields:
-            prow[f.name] = text(d.fields.get(f.name))
-        for f, n in zip(percent, _percent_values([d.fields.get(f.name) for f in percent])):
-            prow[f"{f.name}__num"] = n
-            prow[f"{f.name}__bad"] = n is None and prow[f.name] != ""
+        got = rows[fi] if rows is not None else None
+        prow, mine = got if got is not None else frame_rows(spec, res)
+        prow["_fi"] = fi
         prows.append(prow)
-        for ir in d.indicators:  # column lists, not a dict per row: ~100,000 rows for 10,000 returns
-            vals = ir.values
-            icol["_fi"].append(fi)
-            icol["_row"].append(ir.row)
-            icol["一级指标"].append(ir.level1)
-            icol["二级指标"].append(ir.level2)
-            missing = []
-            for name, required, out in cols:
-                v = vals.get(name)
-                t = v.strip() if v.__class__ is str else text(v)
-                out.append(t)
-                if required and not t:
-                    missing.append(name)
-            icol["_missing"].append("、".join(missing))
-            if vcol:
-                for k, v in _parsed(vals.get(vcol), d.number_formats.get(ir.refs[vcol], ""))[1].items():
-                    icol[k].append(v)
+        if mine:
+            irows.extend(mine)
+            fis.extend([fi] * len(mine))
     pdf = pd.DataFrame(prows)
-    idf = pd.DataFrame(icol if icol["_fi"] else [])
+    if irows:  # column lists, not a dict per row
+        icol = {"_fi": fis}
+        for name, col in zip(names, zip(*irows)):
+            icol[name] = list(col)
+        idf = pd.DataFrame(icol)
+    else:
+        idf = pd.DataFrame([])
     return pdf, idf
 
 
@@ -424,26 +464,63 @@ def check_duplicates(results: list[FileResult], opts: Options) -> None:
                 r.add(Issue.make("E115", project=key, other=others))
 
 
-def validate_results(results: list[FileResult], registry: Registry, opts: Options | None = None) -> None:
-    """Apply every rule to the parsed returns, in place, then settle each file's status."""
+def _cross_field(spec: FormSpec, res: FileResult, registry: Registry, opts: Options, prow: dict) -> list[Issue]:
+    """The rules that need one return and its registry row; their issues, in the order they are filed."""
+    before = len(res.issues)
+    try:
+        check_identity(spec, res, registry)
+        check_amounts(spec, res)
+        check_plan(spec, res, prow)
+        check_structure(spec, res)
+        lint(spec, res, opts)
+        file_code_warning(spec, res)
+        return res.issues[before:]
+    finally:
+        del res.issues[before:]
+
+
+class Prepared(tuple):
+    """The per-return part of validation, done as soon as the return is read: ``(spec name, frame rows,
+    cross-field issues)``. :func:`validate_results` adds the issues after the pandera pass's own."""
+
+    __slots__ = ()
+
+
+def prepare(res: FileResult, registry: Registry, opts: Options | None = None) -> Prepared | None:
+    """Everything :func:`validate_results` does for one return that needs no other return: its rows of
+    the two frames and the cross-field rules. None for a result that is not validated (nothing read,
+    or already rejected by the reader). Does not change *res*."""
+    if res.data is None or res.errors:
+        return None
+    spec = load_spec(res.data.spec_name)
+    rows = frame_rows(spec, res)
+    return Prepared((res.data.spec_name, rows, _cross_field(spec, res, registry, opts or Options(), rows[0])))
+
+
+def validate_results(results: list[FileResult], registry: Registry, opts: Options | None = None,
+                     prepared: list | None = None) -> None:
+    """Apply every rule to the parsed returns, in place, then settle each file's status.
+
+    *prepared*, aligned with *results*, may hold :func:`prepare` of each (made with the same registry
+    and options, e.g. while the other files were still being read); None entries are done here.
+    The pandera pass runs once over all returns either way, and the result is the same.
+    """
     opts = opts or Options()
     by_spec = defaultdict(list)
-    for res in results:
+    for i, res in enumerate(results):
         if res.data is not None and not res.errors:
-            by_spec[res.data.spec_name].append(res)
-    for spec_name, items in by_spec.items():
+            pre = prepared[i] if prepared is not None else None
+            if pre is not None and pre[0] != res.data.spec_name:
+                pre = None
+            by_spec[res.data.spec_name].append((res, pre))
+    for spec_name, pairs in by_spec.items():
         spec = load_spec(spec_name)
-        pdf, idf = build_frames(spec, items)
+        items = [res for res, _pre in pairs]
+        rows = [pre[1] if pre is not None else frame_rows(spec, res) for res, pre in pairs]
+        pdf, idf = build_frames(spec, items, rows)
         run_schema(spec, items, pdf, idf)
-        # check_plan reads only the parsed percentages: convert those columns, not every field of 10,000 rows
-        prow_by_fi = pdf[[c for c in pdf.columns if c.endswith("__num")]].to_dict("records")
-        for fi, res in enumerate(items):
-            check_identity(spec, res, registry)
-            check_amounts(spec, res)
-            check_plan(spec, res, prow_by_fi[fi])
-            check_structure(spec, res)
-            lint(spec, res, opts)
-            file_code_warning(spec, res)
+        for (res, pre), (prow, _icol) in zip(pairs, rows):
+            res.issues.extend(pre[2] if pre is not None else _cross_field(spec, res, registry, opts, prow))
     check_duplicates([r for r in results if r.data is not None and not r.errors], opts)
     for res in results:
         _order(res)

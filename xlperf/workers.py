@@ -9,16 +9,19 @@ processes that
   parent, whose rich progress thread or background imports would make a plain ``fork`` unsafe, and
   an address space small enough for a meaningful memory limit);
 - limit their own address space (``RLIMIT_AS``, ``Limits.read_mem_mb`` / ``XLPERF_READ_MEM_MB``);
-- get their work in chunks and stream one small message back per file (the parent always knows
-  which file a worker is on; the overhead is ~0.1-0.3 ms a file, mostly pickling the result);
+- get their work in chunks (the next one sent ahead, so a worker never waits for the parent) and
+  send the results back in batches: one pickle per chunk, or every ~0.25 s, whichever comes first.
+  A shared 8-byte slot (an mmap) says which file a worker is on, so the parent knows the culprit
+  without a message per file: one wake-up of the parent per batch instead of 3-4 per file, and the
+  parent waits on all pipes with one long-lived selector;
 - are killed when one file takes longer than ``Limits.read_timeout_s`` (``XLPERF_READ_TIMEOUT``);
   the kernel also ends a worker that burns CPU far beyond that (RLIMIT_CPU) or outlives the main
   process, so nothing is left running after a ``kill -9``.
 
 When a worker dies (signal, abort, exit) or times out, the results it already sent are kept, the
-file it was on is retried alone in a fresh worker, and the files it had not started go back to the
-queue. Only a file that kills a fresh worker on its own is given up, as ``F017`` naming the file and
-the cause, so one poisoned file never takes a neighbour down with it.
+file it was on is retried alone in a fresh worker, and its other files (read but not yet sent, or not
+started) go back to the queue. Only a file that kills a fresh worker on its own is given up, as
+``F017`` naming the file and the cause, so one poisoned file never takes a neighbour down with it.
 
 Isolation is on even for a single file: one crafted file would otherwise end the run without a
 report (a native abort cannot be caught), and a worker costs a few milliseconds once the fork
@@ -28,8 +31,11 @@ server runs, next to ~1 s of interpreter and pandas start-up. ``isolate=False`` 
 from __future__ import annotations
 
 import math
+import mmap
 import os
 import pickle
+import selectors
+import struct
 import shutil
 import signal
 import sys
@@ -52,14 +58,21 @@ _CHUNK_MAX = 64
 _PRELOAD = ["xlperf.workers", "xlperf.safety", "python_calamine", "zipfile", "xml.sax.saxutils", "defusedxml.ElementTree"]
 _READY = b"ready"
 _STARTUP_S = 60.0  # extra time a worker gets to start (the first one waits for the fork server)
+_FLUSH_S = 0.25  # a worker sends what it has at least this often (progress), else once per chunk
+_POS = struct.Struct("<q")  # the shared slot: 1 + index of the file the worker is on (0: none yet)
+_DELIVER_SLICE = 16  # results handed to on_result between two looks at the pipes
 
 
 # --------------------------------------------------------------------------- worker side
 
 
 def _worker_main(conn, mem_limit_mb: int, reader: Callable, limits: Limits, err_path: str,
-                 cpu_budget_s: float = 60.0) -> None:
-    """Loop of one worker: receive a chunk [(index, path)], send back (index, FileResult) per file."""
+                 cpu_budget_s: float = 60.0, pos_path: str = "") -> None:
+    """Loop of one worker: receive a chunk [(index, path)], send back batches [(index, FileResult)].
+
+    Before each file, its index goes into the slot at *pos_path* (shared with the parent): if the
+    worker dies or hangs, the parent blames that file and no other.
+    """
     _quiet_stderr(err_path)
     os.environ["RUST_BACKTRACE"] = "0"  # one line in the crash log, not a backtrace
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle: it kills the workers
@@ -71,6 +84,7 @@ def _worker_main(conn, mem_limit_mb: int, reader: Callable, limits: Limits, err_
         bundled_specs()  # parse the form specs once per worker, not once per file
     except Exception:
         pass
+    pos = _open_pos(pos_path)
     dumps = pickle.dumps
     try:
         conn.send_bytes(_READY)  # started cleanly: from now on a death is blamed on a file
@@ -83,20 +97,42 @@ def _worker_main(conn, mem_limit_mb: int, reader: Callable, limits: Limits, err_
             return
         if chunk is None:
             return
-        for idx, path in chunk:
+        batch: list = []
+        flush_at = time.monotonic() + _FLUSH_S
+        for k, (idx, path) in enumerate(chunk):
+            if pos is not None:
+                _POS.pack_into(pos, 0, idx + 1)
             _cpu_budget(cpu_budget_s)
             try:
                 res = reader(path, limits=limits)
-                data = dumps((idx, res), pickle.HIGHEST_PROTOCOL)
             except MemoryError:
                 os._exit(99)  # the parent retries the file alone and reports it if it fails again
             except Exception as exc:  # a reader must not raise; if it does, the file is still reported
                 res = _result(path, "F016", error=f"{type(exc).__name__}: {str(exc)[:200]}")
-                data = dumps((idx, res), pickle.HIGHEST_PROTOCOL)
-            try:
-                conn.send_bytes(data)
-            except (BrokenPipeError, EOFError, OSError):
-                return
+            batch.append((idx, res))
+            # without the shared slot the parent can only blame the first unanswered file: answer each one
+            if pos is None or k == len(chunk) - 1 or time.monotonic() >= flush_at:
+                try:  # one pickle per batch: strings shared across its results are stored once
+                    data = dumps(batch, pickle.HIGHEST_PROTOCOL)
+                except MemoryError:
+                    os._exit(99)
+                try:
+                    conn.send_bytes(data)
+                except (BrokenPipeError, EOFError, OSError):
+                    return
+                batch = []
+                flush_at = time.monotonic() + _FLUSH_S
+
+
+def _open_pos(pos_path: str):
+    """The worker's end of the shared slot (an mmap of a small file), or None if it cannot be had."""
+    if not pos_path:
+        return None
+    try:
+        with open(pos_path, "r+b") as fh:
+            return mmap.mmap(fh.fileno(), _POS.size)
+    except (OSError, ValueError):
+        return None
 
 
 def _quiet_stderr(err_path: str) -> None:
@@ -187,9 +223,10 @@ def _result(path, code: str, **params) -> FileResult:
 
 
 class _Worker:
-    __slots__ = ("proc", "conn", "pending", "deadline", "used", "fresh_for", "err_path", "ready")
+    __slots__ = ("proc", "conn", "pending", "deadline", "used", "fresh_for", "err_path", "ready", "pos", "pos_path",
+                 "seen_pos", "chunk_ends")
 
-    def __init__(self, proc, conn, err_path: str):
+    def __init__(self, proc, conn, err_path: str, pos_path: str = "", pos=None):
         self.proc = proc
         self.conn = conn
         self.pending: deque[int] = deque()  # file indexes sent and not yet answered, in order
@@ -198,6 +235,33 @@ class _Worker:
         self.fresh_for: int | None = None  # the one file this fresh worker was started to retry
         self.err_path = err_path
         self.ready = False  # sent its handshake (imports done, memory limit set)
+        self.pos_path = pos_path
+        self.pos = pos  # the slot the worker writes 1 + the index of the file it is on into (mmap), or None
+        self.seen_pos = 0  # its value when the parent last looked
+        self.chunk_ends: deque[int] = deque()  # last file index of each chunk sent and not finished
+
+    def current(self) -> int | None:
+        """Index of the file the worker is on (or was on last), from the shared slot."""
+        if self.pos is None:
+            return None
+        try:
+            v = _POS.unpack_from(self.pos, 0)[0]
+        except (ValueError, struct.error):  # closed
+            return None
+        return v - 1 if v > 0 else None
+
+    def moved_on(self) -> bool:
+        """True once if the worker started another file since the last call."""
+        if self.pos is None:
+            return False
+        try:
+            v = _POS.unpack_from(self.pos, 0)[0]
+        except (ValueError, struct.error):
+            return False
+        if v != self.seen_pos:
+            self.seen_pos = v
+            return True
+        return False
 
 
 _stop_registered = False
@@ -244,13 +308,16 @@ def _isolation_default() -> bool:
 
 def read_isolated(files: list, jobs: int = 1, timeout_s: float | None = None, mem_limit_mb: int | None = None,
                   progress: Callable[[], None] | None = None, *, reader: Callable = read_file,
-                  limits: Limits | None = None, isolate: bool | None = None) -> list[FileResult]:
+                  limits: Limits | None = None, isolate: bool | None = None,
+                  on_result: Callable[[int, FileResult], None] | None = None) -> list[FileResult]:
     """Read every file in worker processes; one result per file, in input order.
 
     *reader* is called as ``reader(path, limits=limits)`` in a worker and must be a module-level
     function (it is pickled by reference). *timeout_s* is the budget of one file; *mem_limit_mb* the
     address-space limit of a worker; both default to *limits* (``Limits.from_env()``).
-    *progress* is called once per file as results arrive.
+    *progress* is called once per file as results arrive (a batch at a time). *on_result(index, result)*,
+    if given, is called once per file too, in the parent, after the workers have been given their next
+    work, so that what it does overlaps with the reading.
     """
     files = list(files)
     limits = limits or Limits.from_env()
@@ -259,14 +326,15 @@ def read_isolated(files: list, jobs: int = 1, timeout_s: float | None = None, me
     if not files:
         return []
     if not (_isolation_default() if isolate is None else isolate):
-        return _read_in_process(files, reader, limits, progress)
-    pool = _Pool(files, max(1, min(int(jobs or 1), len(files))), timeout_s, mem_limit_mb, reader, limits, progress)
+        return _read_in_process(files, reader, limits, progress, on_result)
+    pool = _Pool(files, max(1, min(int(jobs or 1), len(files))), timeout_s, mem_limit_mb, reader, limits, progress,
+                 on_result)
     return pool.run()
 
 
-def _read_in_process(files, reader, limits, progress) -> list[FileResult]:
+def _read_in_process(files, reader, limits, progress, on_result=None) -> list[FileResult]:
     out = []
-    for f in files:
+    for i, f in enumerate(files):
         try:
             res = reader(f, limits=limits)
         except Exception as exc:
@@ -274,11 +342,13 @@ def _read_in_process(files, reader, limits, progress) -> list[FileResult]:
         out.append(res)
         if progress:
             progress()
+        if on_result:
+            on_result(i, res)
     return out
 
 
 class _Pool:
-    def __init__(self, files, jobs, timeout_s, mem_limit_mb, reader, limits, progress):
+    def __init__(self, files, jobs, timeout_s, mem_limit_mb, reader, limits, progress, on_result=None):
         self.files = files
         self.jobs = jobs
         self.timeout_s = timeout_s
@@ -286,9 +356,11 @@ class _Pool:
         self.reader = reader
         self.limits = limits
         self.progress = progress
+        self.on_result = on_result
+        self.arrived: list[int] = []  # indexes whose results on_result has not seen yet
         self.results: list[FileResult | None] = [None] * len(files)
         self.left = len(files)
-        size = max(1, min(_CHUNK_MAX, math.ceil(len(files) / (jobs * 4))))
+        size = self.size = max(1, min(_CHUNK_MAX, math.ceil(len(files) / (jobs * 4))))
         idx = list(range(len(files)))
         self.queue: deque[list[int]] = deque(idx[i:i + size] for i in range(0, len(idx), size))
         self.solo: deque[int] = deque()  # files to retry alone in a fresh worker
@@ -297,58 +369,74 @@ class _Pool:
         self.tmp = tempfile.mkdtemp(prefix="xlperf-workers-")
         self.started = 0
         self.startup_failures = 0
+        # how often the parent looks at the workers' slots: a hang is noticed within timeout + poll_s
+        self.poll_s = max(0.05, min(1.0, timeout_s / 10))
+        self.sel = selectors.DefaultSelector()  # every worker's pipe and sentinel, registered once
 
     # -- lifecycle
 
     def run(self) -> list[FileResult]:
-        from multiprocessing.connection import wait
-
         try:
             while self.left:
                 self._dispatch()
+                # The workers have their next chunk: what on_result does overlaps with their reading. A slice at
+                # a time, so that their answers are collected (and their pipes emptied) in between.
+                self._deliver(_DELIVER_SLICE)
+                if not self.left:
+                    break
                 busy = [w for w in self.workers if w.pending]
                 if not busy:  # cannot happen while files are left; guard against a silent spin
                     raise RuntimeError("worker pool stalled")
                 now = time.monotonic()
-                timeout = max(0.0, min(w.deadline for w in busy) - now)
-                handles = {}
-                for w in busy:
-                    handles[w.conn] = w
-                    handles[w.proc.sentinel] = w
-                ready = wait(list(handles), timeout=timeout)
+                timeout = 0.0 if self.arrived else max(0.0, min(min(w.deadline for w in busy) - now, self.poll_s))
                 seen = set()
-                for h in ready:
-                    w = handles[h]
-                    if id(w) in seen:
+                for key, _events in self.sel.select(timeout):
+                    w = key.data
+                    if id(w) in seen or w not in self.workers:
                         continue
                     seen.add(id(w))
                     self._drain(w)
                 now = time.monotonic()
                 for w in list(self.workers):
+                    if w.pending and w.ready and w.moved_on():  # started another file: its own time budget
+                        w.deadline = max(w.deadline, now + self.timeout_s)
                     if w.pending and now >= w.deadline:
                         self._drain(w)  # answers that raced the deadline still count
                         if w.pending and w in self.workers:
                             self._lost(w, timed_out=True)
+            self._deliver()
             return self.results  # type: ignore[return-value]
         finally:
             self._shutdown()
+            self.sel.close()
             shutil.rmtree(self.tmp, ignore_errors=True)
 
     def _start(self) -> _Worker:
         parent, child = self.ctx.Pipe(duplex=True)
         self.started += 1
         err_path = os.path.join(self.tmp, f"w{self.started}.err")
+        pos_path, pos = _new_pos(os.path.join(self.tmp, f"w{self.started}.pos"))
         proc = self.ctx.Process(target=_worker_main, name=f"xlperf-reader-{self.started}",
                                 args=(child, self.mem_limit_mb, self.reader, self.limits, err_path,
-                                      2 * self.timeout_s + 5), daemon=True)
+                                      2 * self.timeout_s + 5, pos_path), daemon=True)
         proc.start()
         child.close()
-        w = _Worker(proc, parent, err_path)
+        w = _Worker(proc, parent, err_path, pos_path, pos)
         self.workers.append(w)
+        self.sel.register(w.conn, selectors.EVENT_READ, w)
+        self.sel.register(proc.sentinel, selectors.EVENT_READ, w)
         return w
+
+    def _unregister(self, w: _Worker) -> None:
+        for h in (w.conn, w.proc.sentinel):
+            try:
+                self.sel.unregister(h)
+            except (KeyError, ValueError, OSError):
+                pass
 
     def _retire(self, w: _Worker) -> None:
         self.workers.remove(w)
+        self._unregister(w)
         try:
             w.conn.send(None)
         except (OSError, EOFError, BrokenPipeError):
@@ -359,6 +447,7 @@ class _Pool:
             w.proc.kill()
             w.proc.join()
         _unlink(w.err_path)
+        _close_pos(w)
 
     def _shutdown(self) -> None:
         for w in list(self.workers):
@@ -371,18 +460,22 @@ class _Pool:
     def _reap(self, w: _Worker) -> None:
         if w in self.workers:
             self.workers.remove(w)
+        self._unregister(w)
         w.conn.close()
         if w.proc.exitcode is None:
             w.proc.kill()
         w.proc.join()
         _unlink(w.err_path)
+        _close_pos(w)
 
     # -- scheduling
 
     def _send(self, w: _Worker, idxs: list[int]) -> None:
+        if not w.pending:  # a chunk sent ahead does not extend the time of the file the worker is on
+            w.deadline = time.monotonic() + self.timeout_s + (0 if w.ready else _STARTUP_S)
         w.pending.extend(idxs)
+        w.chunk_ends.append(idxs[-1])
         w.used = True
-        w.deadline = time.monotonic() + self.timeout_s + (0 if w.ready else _STARTUP_S)
         try:
             w.conn.send([(i, self.files[i]) for i in idxs])
         except (OSError, EOFError, BrokenPipeError):
@@ -402,6 +495,11 @@ class _Pool:
                 self._send(w, [i])
             else:
                 self._send(w, self.queue.popleft())
+        # Send the next chunk ahead to a worker on its last one, so that it never waits for the parent.
+        if not self.solo:
+            for w in list(self.workers):
+                if self.queue and w.ready and w.fresh_for is None and len(w.chunk_ends) == 1 and w in self.workers:
+                    self._send(w, self.queue.popleft())
 
     def _drain(self, w: _Worker) -> None:
         """Collect every answer waiting on *w*'s pipe; handle its death if the pipe is closed."""
@@ -419,16 +517,20 @@ class _Pool:
                 self.startup_failures = 0
                 w.deadline = time.monotonic() + self.timeout_s
                 continue
-            idx, res = pickle.loads(data)
-            if w.pending and w.pending[0] == idx:
-                w.pending.popleft()
-            else:  # out of order cannot happen with one sequential worker; stay correct anyway
-                try:
-                    w.pending.remove(idx)
-                except ValueError:
-                    continue
-            self._done(idx, res)
+            for idx, res in pickle.loads(data):  # a batch: [(index, FileResult)]
+                if w.pending and w.pending[0] == idx:
+                    w.pending.popleft()
+                else:  # out of order cannot happen with one sequential worker; stay correct anyway
+                    try:
+                        w.pending.remove(idx)
+                    except ValueError:
+                        continue
+                if w.chunk_ends and w.chunk_ends[0] == idx:
+                    w.chunk_ends.popleft()
+                self._done(idx, res)
             w.deadline = time.monotonic() + self.timeout_s
+        if not w.pending:
+            w.chunk_ends.clear()
         if not eof and w.proc.exitcode is None:
             return
         if w.pending:
@@ -442,7 +544,20 @@ class _Pool:
             self.left -= 1
             if self.progress:
                 self.progress()
+            if self.on_result:
+                self.arrived.append(idx)
         self.results[idx] = res
+
+    def _deliver(self, limit: int = 0) -> None:
+        """Hand arrived results to on_result: all of them, or at most *limit*."""
+        if not self.arrived:
+            return
+        if limit and len(self.arrived) > limit:
+            now, self.arrived = self.arrived[:limit], self.arrived[limit:]
+        else:
+            now, self.arrived = self.arrived, []
+        for idx in now:
+            self.on_result(idx, self.results[idx])
 
     def _lost(self, w: _Worker, timed_out: bool) -> None:
         """*w* died or overran: blame only the file it was on, and only if it fails alone."""
@@ -457,13 +572,19 @@ class _Pool:
             else:
                 self.queue.appendleft(list(w.pending))
             w.pending.clear()
+            w.chunk_ends.clear()
             self._reap(w)
             if self.startup_failures >= 3:
                 raise RuntimeError(f"reader worker processes cannot start (exit code {w.proc.exitcode}"
                                    + (f": {detail}" if detail else "") + ")")
             return
-        culprit, rest = w.pending[0], list(w.pending)[1:]
+        # The file it was on, from the shared slot; the others of its batch (done but not sent, or not
+        # started) go back to the queue. Without a slot reading, the first unanswered file is suspected.
+        cur = w.current()
+        culprit = cur if cur is not None and cur in w.pending else w.pending[0]
+        rest = [i for i in w.pending if i != culprit]
         w.pending.clear()
+        w.chunk_ends.clear()
         self._reap(w)
         if rest:
             self.queue.appendleft(rest)
@@ -518,6 +639,29 @@ def _crash_detail(err_path: str) -> str:
         if any(k in ln for k in keys) and not ln.startswith(("Traceback", "File ")):
             return ln[:160]
     return lines[-1][:160] if lines else ""
+
+
+def _new_pos(path: str):
+    """A zeroed 8-byte file and the parent's mmap of it: ``(path, mmap)``, or ``("", None)`` if that fails."""
+    try:
+        with open(path, "w+b") as fh:
+            fh.write(b"\0" * _POS.size)
+            fh.flush()
+            return path, mmap.mmap(fh.fileno(), _POS.size)
+    except (OSError, ValueError):
+        _unlink(path)
+        return "", None
+
+
+def _close_pos(w: _Worker) -> None:
+    if w.pos is not None:
+        try:
+            w.pos.close()
+        except (OSError, ValueError, BufferError):
+            pass
+        w.pos = None
+    if w.pos_path:
+        _unlink(w.pos_path)
 
 
 def _unlink(path: str) -> None:
