@@ -179,3 +179,19 @@ def pdf_page_count_and_sizes(pdf: str | os.PathLike, timeout: float = 30) -> dic
     if pages is None:
         raise SofficeError(f"pdfinfo gave no page count for {pdf}: {r.stdout!r}")
     return {"pages": pages, "sizes": sizes}
+
+
+def cells_of(rng: str) -> set[str]:
+    """'E5:F5' -> {'E5', 'F5'}; 'B7' -> {'B7'}."""
+    from xlperf.spec import make_ref, parse_ref
+
+    a, _, b = rng.partition(":")
+    (r1, c1), (r2, c2) = parse_ref(a), parse_ref(b or a)
+    return {make_ref(r, c) for r in range(r1, r2 + 1) for c in range(c1, c2 + 1)}
+
+
+def sheet_of(doc: dict, name: str) -> dict:
+    """One sheet of an ``uno_inspect`` document, by name."""
+    by_name = {s["name"]: s for s in doc["sheets"]}
+    assert name in by_name, list(by_name)
+    return by_name[name]

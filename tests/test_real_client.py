@@ -32,12 +32,8 @@ from xlperf.registry import bundled_registry_path, load_registry
 from xlperf.spec import load_spec, make_ref, parse_ref
 from xlperf.writer import generate
 
-try:  # rootdir-relative import when tests/ becomes a package
-    from tests.soffice import (pdf_page_count_and_sizes, pdf_to_png, require_soffice,
-                               to_pdf, uno_fill, uno_inspect)
-except ImportError:  # default pytest "prepend" import mode puts tests/ on sys.path
-    from soffice import (pdf_page_count_and_sizes, pdf_to_png, require_soffice,
-                         to_pdf, uno_fill, uno_inspect)
+from soffice import (cells_of, pdf_page_count_and_sizes, pdf_to_png, require_soffice, sheet_of, to_pdf,
+                     uno_fill, uno_inspect)
 
 ROOT = Path(__file__).resolve().parents[1]
 DOC_PNG = ROOT / "docs" / "img" / "template_project.png"
@@ -69,17 +65,6 @@ def validate_json(path: Path, registry: Path, tmp: Path) -> tuple[subprocess.Com
     return proc, json.loads(report.read_text(encoding="utf-8"))
 
 
-def cells_of(rng: str) -> set[str]:
-    """'E5:F5' -> {'E5', 'F5'}; 'B7' -> {'B7'}."""
-    a, _, b = rng.partition(":")
-    (r1, c1), (r2, c2) = parse_ref(a), parse_ref(b or a)
-    return {make_ref(r, c) for r in range(r1, r2 + 1) for c in range(c1, c2 + 1)}
-
-
-def sheet_of(doc: dict, name: str) -> dict:
-    by_name = {s["name"]: s for s in doc["sheets"]}
-    assert name in by_name, list(by_name)
-    return by_name[name]
 
 
 def list_items(doc: dict, formula1: str) -> list[str]:

@@ -14,8 +14,7 @@ from .atomic import atomic_path
 from .pipeline import Report
 from .registry import Registry, money
 from .rules import parse_value, text
-from .spec import load_spec
-from .values import QUALITATIVE, parse_indicator_value
+from .values import QUALITATIVE
 
 SHEETS = ("项目汇总", "绩效指标", "问题清单", "未报送", "概览", "部门整体目标")
 EXCEL_MAX_ROWS = 1_048_576

@@ -4,7 +4,6 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from dataclasses import dataclass
-from decimal import Decimal
 
 from .model import FileResult, Issue, text
 from .registry import Registry, money

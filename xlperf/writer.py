@@ -14,7 +14,7 @@ import xlsxwriter
 
 from . import __version__
 from .model import text
-from .spec import FormSpec, make_ref, parse_ref
+from .spec import FormSpec, parse_ref
 
 INPUT_BG = "#FFF2CC"
 LABEL_BG = "#F2F2F2"
@@ -330,8 +330,8 @@ def _write_guide(wb, spec: FormSpec, fmt: _Formats):
 
     ws = wb.add_worksheet(spec.guide_sheet)
     ws.set_column(0, 0, 100)
-    for i, (kind, text) in enumerate(guide_lines(spec)):
-        ws.write_string(i, 0, text, {"h": fmt.head, "b": fmt.bold}.get(kind, fmt.plain))
+    for i, (kind, line) in enumerate(guide_lines(spec)):
+        ws.write_string(i, 0, line, {"h": fmt.head, "b": fmt.bold}.get(kind, fmt.plain))
     ws.protect()
 
 
