@@ -305,3 +305,12 @@ def test_precheck_never_raises_on_mutated_xlsx(tmp_path_factory, template_bytes,
     p.write_bytes(bytes(buf[:cut]))
     r = precheck(p)
     assert r is None or (isinstance(r, Rejection) and r.code in CODES)
+
+
+def test_precheck_statuses_agree_with_the_message_table():
+    # safety.CODES (status per file code) and messages.ISSUES (severity + texts) describe the same
+    # codes; a file the precheck skips must not be reported as an error, and every code needs texts.
+    from xlperf.messages import ISSUES
+
+    severity = {"skipped": "skip", "rejected": "error"}
+    assert {c: severity[s] for c, (s, _m) in CODES.items()} == {c: ISSUES[c][0] for c in CODES}

@@ -187,11 +187,6 @@ def build_tables(report: Report, registry: Registry, lang: str = "zh") -> dict[s
 
 
 # ---------------------------------------------------------------- writers ------
-def _atomic_target(path: Path) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    return path.with_name(f".{path.name}.tmp{os.getpid()}")
-
-
 def _width(col: str, rows: list) -> int:
     sample = [len(str(col)) * 2] + [len(str(r.get(col) or "")) * 2 for r in rows[:200]]
     return max(8, min(60, max(sample)))
@@ -206,9 +201,8 @@ def write_xlsx(path: Path, tables: dict, title: str = "绩效目标汇总") -> N
     """
     import xlsxwriter
 
-    tmp = _atomic_target(path)
     fast: dict[str, tuple[list, list]] = {}  # sheet XML part -> (columns, rows) streamed in after close
-    try:
+    with atomic_path(path) as tmp:
         buf = io.BytesIO()
         wb = xlsxwriter.Workbook(buf, {"in_memory": True, "strings_to_formulas": False,
                                        "strings_to_urls": False, "strings_to_numbers": False})
@@ -247,10 +241,6 @@ def write_xlsx(path: Path, tables: dict, title: str = "绩效目标汇总") -> N
         wb.close()
         styles = {c: fmt_money.xf_index or 0 for c in MONEY_COLS} | {c: fmt_pct.xf_index or 0 for c in PERCENT_COLS}
         _splice_rows(buf.getvalue(), tmp, fast, styles)
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
 
 
 _XML_SPECIAL = re.compile(r"[\x00-\x08\x0b-\x1f\ufffe\uffff]|_x[0-9a-fA-F]{4}_")

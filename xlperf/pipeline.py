@@ -3,14 +3,12 @@ from __future__ import annotations
 
 import gc
 import json
-import os
 from contextlib import contextmanager
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .model import FileResult
-from .reader import discover, read_file
+from .reader import discover
 from .registry import Registry
 from .rules import Options, prepare, validate_results
 from .workers import read_isolated
@@ -43,24 +41,6 @@ class Report:
             out["summary"].update(extra)
         return out
 
-
-def read_all(files: list[Path], jobs: int = 1, progress=None) -> list[FileResult]:
-    """Read every file; with jobs > 1 in worker processes, keeping the input order."""
-    if jobs <= 1 or len(files) < 2 * jobs:
-        out = []
-        for f in files:
-            out.append(read_file(f))
-            if progress:
-                progress()
-        return out
-    chunk = max(1, min(64, len(files) // (jobs * 4) or 1))
-    out = []
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
-        for res in pool.map(read_file, files, chunksize=chunk):
-            out.append(res)
-            if progress:
-                progress()
-    return out
 
 
 def run(paths: list, registry: Registry, opts: Options | None = None, jobs: int = 1, progress=None,
@@ -142,6 +122,3 @@ def write_json_atomic(path: Path, data) -> None:
         json.dump(data, fh, ensure_ascii=False, indent=1)
         fh.write("\n")
 
-
-def default_jobs() -> int:
-    return max(1, min(4, os.cpu_count() or 1))
