@@ -151,7 +151,7 @@ def test_prefill_next_year(demo_dir, registry_path, tmp_path):
     out = tmp_path / "next"
     proc = run_cli("generate", registry_path, "-o", out, "--prefill", demo_dir / "master.xlsx")
     assert proc.returncode == 0, proc.stderr
-    tpl = next(out.glob("130304211*.xlsx"))
+    tpl = next(out.rglob("130304211*.xlsx"))
     ws = openpyxl.load_workbook(tpl)["项目绩效目标表"]
     seed = load_projects()["130304211DGTGIWENVORV"]
     assert ws["B8"].value == seed["绩效目标"]

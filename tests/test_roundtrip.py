@@ -177,12 +177,12 @@ def test_generate_names_files_and_writes_password(tmp_path, registry_path):
     out = tmp_path / "t"
     proc = run_cli("generate", registry_path, "-o", out)
     assert proc.returncode == 0, proc.stderr
-    names = sorted(p.name for p in out.glob("*.xlsx"))
+    names = sorted(p.name for p in out.rglob("*.xlsx"))
     assert len(names) == 16 and "130304211DGTGIWENVORV_党史宣传研究工作经费.xlsx" in names
     assert "201001_中国共产党秦皇岛市北戴河区委员会办公室(本级)_部门整体绩效目标.xlsx" in names
     pw = (out / "password.txt").read_text(encoding="utf-8").strip()
     assert len(pw) >= 8
-    for p in out.glob("*.xlsx"):
+    for p in out.rglob("*.xlsx"):
         assert pw.encode() not in p.read_bytes()
 
 
@@ -191,7 +191,7 @@ def test_more_slots_round_trip_and_empty_slots_ignored(tmp_path, registry_path):
     proc = run_cli("generate", registry_path, "-o", out, "--slots", "5", "--password", "pw", "--no-unit-form")
     assert proc.returncode == 0, proc.stderr
     spec = load_spec()
-    tpl = next(out.glob("130304211*.xlsx"))
+    tpl = next(out.rglob("130304211*.xlsx"))
     project = json.loads(json.dumps(load_projects()["130304211DGTGIWENVORV"]))
     extra = {"一级指标": "产出指标", "二级指标": "数量指标", "三级指标": "印刷批次", "绩效指标描述": "分批印刷的次数",
              "指标值": "≤3次", "指标值确定依据": "计划标准"}

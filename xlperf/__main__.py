@@ -1,5 +1,5 @@
 """python -m xlperf: the same as the xlperf command."""
-from .cli import main
+from .entry import main
 
 if __name__ == "__main__":
     main()

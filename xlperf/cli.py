@@ -9,6 +9,7 @@ from typing import List, Optional
 import typer
 
 from .messages import get_lang, ui
+from .spec import DEFAULT_FORM
 
 LANG = get_lang()
 
@@ -47,6 +48,11 @@ HELP = {
     "format": ("输出格式，逗号分隔：xlsx,csv,parquet。", "output formats, comma separated: xlsx,csv,parquet."),
     "demo": ("演示完整流程：用内置的 15 个项目生成模板、模拟填报、校验并汇总。", "run the whole round on the bundled 15 projects: generate, fill, validate, consolidate."),
     "demo_out": ("演示输出文件夹。", "demo output folder."),
+    "year_generate": ("预算年度（写入模板、填报说明和汇总表）；默认取项目库的“年度”列，没有时为下一年。", "budget year (in the templates, the instructions and the master); default: the registry's 年度 column, else next year."),
+    "year_check": ("本轮的预算年度：其他年度的模板被退回；默认取项目库的“年度”列，没有时取多数报送文件的年度。", "the round's budget year: returns of another year are rejected; default: the registry's 年度 column, else the year most returns carry."),
+    "zip": ("另为每个单位打一个 .zip 压缩包（便于邮件发送）。", "also write one .zip per unit (ready to mail)."),
+    "registry_metavar": ("项目库", "REGISTRY"),
+    "paths_metavar": ("文件或文件夹…", "PATHS..."),
 }
 
 
@@ -56,19 +62,9 @@ def h(key: str) -> str:
 
 
 def _localise_typer() -> None:
-    if LANG != "zh":
-        return
-    try:
-        import typer.rich_utils as ru
+    from .cli_locale import localise_help
 
-        ru.OPTIONS_PANEL_TITLE = "选项"
-        ru.ARGUMENTS_PANEL_TITLE = "参数"
-        ru.COMMANDS_PANEL_TITLE = "命令"
-        ru.REQUIRED_LONG_STRING = "[必填]"
-        ru.DEFAULT_STRING = "[默认：{}]"
-        ru.ENVVAR_STRING = "[环境变量：{}]"
-    except Exception:  # cosmetic only
-        pass
+    localise_help(LANG)
 
 
 def _console():
@@ -132,16 +128,20 @@ def _prefill(path: Path):
         _err(str(exc))
 
 
-def _run_validation(paths, registry, opts, jobs, allow_empty: bool = False):
+def _run_validation(paths, registry, opts, jobs, allow_empty: bool = False, year: int | None = None):
+    from .model import printable_path
     from .pipeline import run
     from .reader import discover
 
+    for p in paths:  # a path the user typed that is not there is a usage error, not a rejected return
+        if not os.path.lexists(p):
+            _err(ui("path_not_found", LANG, path=printable_path(p)))
     files, skipped = discover(paths)
     if not files and not skipped and not allow_empty:
-        _err(ui("no_inputs", LANG, paths=" ".join(map(str, paths))))
+        _err(ui("no_inputs", LANG, paths=" ".join(printable_path(p) for p in paths)))
     with _progress(len(files), ui("reading", LANG)) as (prog, task):
         tick = (lambda: prog.advance(task)) if prog else None
-        return run(paths, registry, opts, jobs=jobs, progress=tick)
+        return run(paths, registry, opts, jobs=jobs, progress=tick, year=year)
 
 
 def print_report(report, quiet: bool = False, limit: int = 30) -> None:
@@ -188,37 +188,47 @@ def build_app() -> typer.Typer:
 
     @app.command("generate", help=h("generate"))
     def generate_cmd(
-        registry: Path = typer.Argument(..., help=h("registry")),
+        registry: Path = typer.Argument(..., help=h("registry"), metavar=h("registry_metavar")),
         out: Path = typer.Option(..., "-o", "--out", help=h("out_dir")),
         password: Optional[str] = typer.Option(None, "--password", help=h("password")),
         slots: Optional[int] = typer.Option(None, "--slots", min=1, max=10, help=h("slots")),
-        form: str = typer.Option("project_2021", "--form", help=h("form")),
+        form: str = typer.Option(DEFAULT_FORM, "--form", help=h("form")),
         unit_form: bool = typer.Option(True, "--unit-form/--no-unit-form", help=h("unit_form")),
         prefill: Optional[Path] = typer.Option(None, "--prefill", help=h("prefill")),
         jobs: int = typer.Option(1, "--jobs", "-j", min=1, max=64, help=h("jobs_generate")),
+        year: Optional[int] = typer.Option(None, "--year", min=2000, max=2100, help=h("year_generate")),
+        make_zip: bool = typer.Option(False, "--zip", help=h("zip")),
     ):
-        from .spec import UNIT_FORM
-        from .writer import generate, new_password, unit_rows
+        from dataclasses import replace
 
-        spec = _spec(form)
+        from .spec import UNIT_FORM
+        from .writer import generate, unit_folder, unit_rows, zip_unit_folders
+
         reg = _registry(registry)
+        round_year = year or getattr(reg, "year", None) or default_round_year()
+        spec = replace(_spec(form), year=round_year)
         values = _prefill(prefill) if prefill else None
-        pw = password or _write_password(out, new_password())
+        pw, password_note = (password, None) if password else _password_for(out)
         with _progress(len(reg.rows), "生成" if LANG == "zh" else "generating") as (prog, task):
-            paths = generate(spec, reg.rows, out, password=pw, slots=slots, prefill=values, jobs=jobs,
+            paths = generate(spec, reg.rows, out, password=pw, slots=slots, prefill=values, jobs=jobs, per_unit=True,
                              progress=(lambda: prog.advance(task)) if prog else None)
-        typer.echo(ui("generated", LANG, count=len(paths), dir=out))
+        folders = list(dict.fromkeys(out / unit_folder(r) for r in reg.rows))
+        typer.echo(ui("generated", LANG, count=len(paths), dir=out, units=len(folders), year=round_year))
         if values is not None:
             typer.echo(ui("prefilled", LANG, count=sum(1 for r in reg.rows if r["项目编码"] in values), path=prefill))
         if unit_form:
-            units = generate(_spec(UNIT_FORM), unit_rows(reg.rows), out, password=pw)
+            units = generate(replace(_spec(UNIT_FORM), year=round_year), unit_rows(reg.rows), out, password=pw,
+                             per_unit=True)
             typer.echo(ui("generated_units", LANG, count=len(units), dir=out))
-        if not password:
-            typer.echo(ui("password_file", LANG, path=out / "password.txt"))
+        if make_zip:
+            zips = zip_unit_folders(out, folders)
+            typer.echo(ui("zipped", LANG, count=len(zips), dir=out))
+        if password_note:
+            typer.echo(password_note)
 
     @app.command("validate", help=h("validate"))
     def validate_cmd(
-        paths: List[Path] = typer.Argument(..., help=h("paths")),
+        paths: List[Path] = typer.Argument(..., help=h("paths"), metavar=h("paths_metavar")),
         registry: Path = typer.Option(..., "--registry", "-r", help=h("registry")),
         json_out: Optional[Path] = typer.Option(None, "--json", help=h("json")),
         strict: bool = typer.Option(False, "--strict", help=h("strict")),
@@ -228,15 +238,15 @@ def build_app() -> typer.Typer:
         quiet: bool = typer.Option(False, "--quiet", "-q", help=h("quiet")),
         feedback: Optional[Path] = typer.Option(None, "--feedback", help=h("feedback")),
         password: Optional[str] = typer.Option(None, "--password", help=h("password")),
+        year: Optional[int] = typer.Option(None, "--year", min=2000, max=2100, help=h("year_check")),
     ):
         reg = _registry(registry)
-        report = _run_validation(paths, reg, _options(strict, reject_yesno, duplicates), jobs)
+        report = _run_validation(paths, reg, _options(strict, reject_yesno, duplicates), jobs, year=year)
         print_report(report, quiet)
         if feedback:
             from .feedback import write_all_feedback
-            from .writer import new_password
 
-            pw = password or _write_password(feedback, new_password())
+            pw = password or _password_for(feedback)[0]
             written = write_all_feedback(report.files, reg, feedback, pw, LANG)
             typer.echo(ui("feedback_written", LANG, count=len(written), dir=feedback))
         if json_out:
@@ -248,20 +258,21 @@ def build_app() -> typer.Typer:
 
     @app.command("consolidate", help=h("consolidate"))
     def consolidate_cmd(
-        paths: List[Path] = typer.Argument(..., help=h("paths")),
+        paths: List[Path] = typer.Argument(..., help=h("paths"), metavar=h("paths_metavar")),
         registry: Path = typer.Option(..., "--registry", "-r", help=h("registry")),
         out: Path = typer.Option(..., "-o", "--out", help=h("master_out")),
-        fmt: str = typer.Option("xlsx", "--format", help=h("format")),
+        fmt: Optional[str] = typer.Option(None, "--format", help=h("format")),
         json_out: Optional[Path] = typer.Option(None, "--json", help=h("json")),
         strict: bool = typer.Option(False, "--strict", help=h("strict")),
         reject_yesno: bool = typer.Option(False, "--reject-yesno", help=h("reject_yesno")),
         duplicates: str = typer.Option("latest", "--duplicates", help=h("duplicates")),
         jobs: int = typer.Option(1, "--jobs", "-j", min=1, max=64, help=h("jobs")),
         quiet: bool = typer.Option(False, "--quiet", "-q", help=h("quiet")),
+        year: Optional[int] = typer.Option(None, "--year", min=2000, max=2100, help=h("year_check")),
     ):
-        formats = _formats(fmt)
+        formats = _output_formats(out, fmt)
         reg = _registry(registry)
-        report = _run_validation(paths, reg, _options(strict, reject_yesno, duplicates), jobs)
+        report = _run_validation(paths, reg, _options(strict, reject_yesno, duplicates), jobs, year=year)
         print_report(report, quiet)
         info = _write_master(out, report, reg, formats)
         if json_out:
@@ -272,15 +283,16 @@ def build_app() -> typer.Typer:
 
     @app.command("status", help=h("status"))
     def status_cmd(
-        paths: List[Path] = typer.Argument(..., help=h("paths")),
+        paths: List[Path] = typer.Argument(..., help=h("paths"), metavar=h("paths_metavar")),
         registry: Path = typer.Option(..., "--registry", "-r", help=h("registry")),
         json_out: Optional[Path] = typer.Option(None, "--json", help=h("json")),
         jobs: int = typer.Option(1, "--jobs", "-j", min=1, max=64, help=h("jobs")),
+        year: Optional[int] = typer.Option(None, "--year", min=2000, max=2100, help=h("year_check")),
     ):
         from .status import STATE_EN, STATE_ZH, project_states, reminders, status_json, unit_states
 
         reg = _registry(registry)
-        report = _run_validation(paths, reg, _options(False, False, "latest"), jobs, allow_empty=True)
+        report = _run_validation(paths, reg, _options(False, False, "latest"), jobs, allow_empty=True, year=year)
         states = project_states(report, reg, LANG)
         units = unit_states(report, reg)
         lines = reminders(states, units, reg, LANG)
@@ -368,6 +380,19 @@ def _formats(fmt: str) -> tuple[str, ...]:
     return formats
 
 
+def _output_formats(out: Path, fmt: str | None) -> tuple[str, ...]:
+    """The formats to write: --format if given, else the one -o names (master.csv means CSV tables)."""
+    suffix = out.suffix.lower().lstrip(".")
+    if suffix not in ("xlsx", "csv", "parquet"):
+        _err(ui("out_suffix", LANG, path=out))
+    if fmt is None:
+        return (suffix,)
+    formats = _formats(fmt)
+    if "xlsx" in formats and suffix != "xlsx":
+        _err(ui("out_format_conflict", LANG, path=out, formats=fmt))
+    return formats
+
+
 def _write_master(out: Path, report, reg, formats=("xlsx",)) -> dict:
     from .master import write_master
 
@@ -375,21 +400,49 @@ def _write_master(out: Path, report, reg, formats=("xlsx",)) -> dict:
         info = write_master(out, report, reg, formats, LANG)
     except OSError as exc:
         _err(f"{out}: {exc}")
-    typer.echo(ui("master_written", LANG, path=out, projects=info["projects"], total=info["budget_total"],
-                  indicators=info["indicators"]))
+    if "xlsx" in formats:
+        typer.echo(ui("master_written", LANG, path=out, projects=info["projects"], total=info["budget_total"],
+                      indicators=info["indicators"]))
+    else:
+        typer.echo(ui("written_files", LANG, files="、".join(info["written"])))
     if info["missing"]:
         typer.echo(ui("missing", LANG, count=info["missing"]))
     return info
 
 
+PASSWORD_FILE = "password.txt"
+
+
+def default_round_year() -> int:
+    """The budget year being prepared: next calendar year."""
+    import datetime as dt
+
+    return dt.date.today().year + 1
+
+
+def _password_for(out: Path) -> tuple[str, str]:
+    """The output folder's password and what to tell about it: the one already in password.txt
+    (templates sent earlier stay openable with it), else a new one written there. Never replaced."""
+    from .writer import new_password
+
+    path = out / PASSWORD_FILE
+    if path.is_file():
+        existing = path.read_text(encoding="utf-8", errors="replace").strip()
+        if existing:
+            return existing, ui("password_reused", LANG, path=path)
+    return _write_password(out, new_password()), ui("password_file", LANG, path=path)
+
+
 def _write_password(out: Path, pw: str) -> str:
+    from .atomic import atomic_path
+
     out.mkdir(parents=True, exist_ok=True)
-    p = out / "password.txt"
-    p.write_text(pw + "\n", encoding="utf-8")
-    try:
-        os.chmod(p, 0o600)
-    except OSError:
-        pass
+    with atomic_path(out / PASSWORD_FILE) as tmp:
+        tmp.write_text(pw + "\n", encoding="utf-8")
+        try:
+            os.chmod(tmp, 0o600)
+        except OSError:
+            pass
     return pw
 
 
@@ -412,20 +465,50 @@ def _take_lang(argv: list[str]) -> list[str]:
     return out
 
 
+def _safe_stdio() -> None:
+    """Console output never fails on a character: a file name that is not UTF-8 prints as \\xNN."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.reconfigure(errors="backslashreplace")
+        except (AttributeError, ValueError):  # replaced streams (tests, pipes) keep their own settings
+            pass
+
+
 def main(argv: list[str] | None = None) -> None:
-    args = _take_lang(list(sys.argv[1:] if argv is None else argv))
-    os.environ["XLPERF_LANG"] = LANG
-    app = build_app()
+    from .cli_locale import print_usage_error, t
+
+    _safe_stdio()
+    err = lambda text: typer.echo(text, err=True)  # noqa: E731
     try:
-        app(args=args, prog_name="xlperf")
+        args = _take_lang(list(sys.argv[1:] if argv is None else argv))
+        os.environ["XLPERF_LANG"] = LANG
+        app = build_app()
+        code = app(args=args, prog_name="xlperf", standalone_mode=False)
     except KeyboardInterrupt:
-        typer.echo("已中断" if LANG == "zh" else "interrupted", err=True)
-        sys.exit(130)
+        code = 130
     except Exception as exc:  # last resort: a message, never a traceback (XLPERF_DEBUG=1 shows it)
-        if os.environ.get("XLPERF_DEBUG"):
+        from typer._click import exceptions as click_errors
+
+        if isinstance(exc, typer.Abort):
+            code = 130
+        elif exc.__class__.__name__ == "NoArgsIsHelpError":
+            typer.echo(exc.ctx.get_help())
+            code = 0
+        elif isinstance(exc, click_errors.UsageError):
+            print_usage_error(exc, LANG, err)
+            code = 2
+        elif isinstance(exc, click_errors.ClickException):
+            err(t("error", LANG) + exc.format_message())
+            code = exc.exit_code
+        elif os.environ.get("XLPERF_DEBUG"):
             raise
-        typer.echo(("内部错误：" if LANG == "zh" else "internal error: ") + f"{type(exc).__name__}: {exc}", err=True)
-        sys.exit(2)
+        else:
+            err(("内部错误：" if LANG == "zh" else "internal error: ") + f"{type(exc).__name__}: {exc}")
+            code = 2
+    if code == 130:
+        sys.unraisablehook = lambda _unraisable: None  # see entry._on_interrupt
+        err(t("interrupted", LANG))
+    sys.exit(code if isinstance(code, int) else 0)
 
 
 if __name__ == "__main__":

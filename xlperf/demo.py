@@ -38,7 +38,7 @@ def run_demo(out: Path, lang: str, echo, print_report, write_master) -> int:
     pw = new_password()
     (out / DEMO_PASSWORD_FILE).write_text(pw + "\n", encoding="utf-8")
     templates = generate(spec, registry.rows, out / "templates", password=pw)
-    echo(ui("generated", lang, count=len(templates), dir=out / "templates"))
+    echo(ui("generated", lang, count=len(templates), dir=out / "templates", units=1, year=spec.year))
     unit_spec = load_spec(UNIT_FORM)
     [unit_tpl] = generate(unit_spec, unit_rows(registry.rows), out / "templates", password=pw)
     echo(ui("generated_units", lang, count=1, dir=out / "templates"))

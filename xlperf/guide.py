@@ -20,7 +20,7 @@ def _generic(code: str) -> str:
 
 def guide_lines(spec: FormSpec) -> list[tuple[str, str]]:
     """(kind, text) lines: kind 'h' heading, 'b' bold, 'p' plain."""
-    out = [("h", f"{spec.title} 填报说明（{spec.year} 年，模板版本 {spec.version}）"), ("p", "")]
+    out = [("h", f"{spec.title} 填报说明（{spec.year} 年度）"), ("p", "")]
     out.append(("p", "1. 只填写浅黄色底纹的单元格；其他内容（单位、项目编码、项目名称、预算金额）由财务部门锁定，请勿修改。"))
     out.append(("p", "2. 不要插入、删除行或拆分合并单元格；指标行不够时，请联系财务部门重新生成模板。"))
     out.append(("p", "3. 不要更改工作表名称，不要删除隐藏的工作表；文件名可以修改，系统按表内信息识别项目。"))

@@ -35,6 +35,7 @@ ISSUES: dict[str, tuple[str, str, str]] = {
     "E007": ("error", "锁定内容校验值不符：模板锁定的内容被修改过", "locked-values digest mismatch: locked content of the template was changed"),
     "E008": ("error", "合并单元格被拆分：{range} 应为一个合并单元格", "merged cells were split: {range} should be one merged cell"),
     "E009": ("error", "单元格内容过长：{length} 个字符，超过 Excel 单元格上限 {limit} 个字符（可能粘贴了异常内容），已拒收", "cell content too long: {length} characters, over Excel's cell limit of {limit} (abnormal content pasted?); rejected"),
+    "E010": ("error", "模板年度不符：该文件是 {found} 年度的模板，本轮收集的是 {expected} 年度，请用 {expected} 年度下发的模板重新填报", "wrong year: this return was made from a {found} template, the round collects {expected}; fill in the {expected} template"),
     # -- content errors --
     "E101": ("error", "必填项“{field}”未填写", "required field '{field}' is empty"),
     "E102": ("error", "“{field}”与项目库不一致：表中为 {found}，项目库为 {expected}（锁定内容不得修改）", "'{field}' differs from the registry: {found} in the sheet, {expected} in the registry (locked values must not change)"),
@@ -83,7 +84,7 @@ UI: dict[str, tuple[str, str]] = {
     "summary": ("共 {files} 个文件：通过 {accepted}，退回 {rejected}，跳过 {skipped}；错误 {errors} 条，提示 {warnings} 条", "{files} files: {accepted} accepted, {rejected} rejected, {skipped} skipped; {errors} errors, {warnings} warnings"),
     "no_issues": ("无问题", "no issues"),
     "reading": ("读取", "reading"),
-    "generated": ("已生成 {count} 个模板到 {dir}", "generated {count} templates in {dir}"),
+    "generated": ("已生成 {year} 年度模板 {count} 个，按单位分为 {units} 个文件夹，位于 {dir}", "generated {count} templates for {year} in {units} unit folders under {dir}"),
     "generated_units": ("已生成 {count} 个部门整体绩效目标表到 {dir}", "generated {count} unit-level forms in {dir}"),
     "password_file": ("工作表保护密码已写入 {path}（请勿随模板发出）", "sheet protection password written to {path} (do not send it with the templates)"),
     "master_written": ("汇总表已写入 {path}：{projects} 个项目，预算数合计 {total} 万元，{indicators} 条绩效指标", "master written to {path}: {projects} projects, budget total {total} (10k CNY), {indicators} indicator rows"),
@@ -103,6 +104,12 @@ UI: dict[str, tuple[str, str]] = {
     "field": ("字段", "field"),
     "demo_step": ("== {step} ==", "== {step} =="),
     "more_issues": ("…… 另有 {count} 条，见 JSON 报告", "… {count} more, see the JSON report"),
+    "zipped": ("已为 {count} 个单位各打一个压缩包到 {dir}", "{count} unit zips written to {dir}"),
+    "password_reused": ("沿用 {path} 中已有的保护密码（此前下发的模板用同一密码）", "reusing the password in {path} (the templates sent earlier use it)"),
+    "path_not_found": ("找不到 {path}（文件或文件夹不存在）", "{path} not found (no such file or folder)"),
+    "out_suffix": ("输出路径 {path} 的扩展名应为 .xlsx、.csv 或 .parquet", "output {path} must end in .xlsx, .csv or .parquet"),
+    "out_format_conflict": ("输出路径 {path} 与 --format {formats} 不一致：汇总表（xlsx）的路径应以 .xlsx 结尾", "output {path} does not match --format {formats}: the xlsx master's path must end in .xlsx"),
+    "written_files": ("已写入：{files}", "written: {files}"),
 }
 
 

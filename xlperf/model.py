@@ -1,6 +1,7 @@
 """Plain data passed between reader, rules, master and reports: issues, returns, file results."""
 from __future__ import annotations
 
+import os
 from dataclasses import asdict, dataclass, field
 
 from .messages import issue_text, severity
@@ -74,15 +75,49 @@ class ReturnData:
         return str(self.fields.get("项目编码") or self.meta.get("project_code") or self.meta.get("unit_code") or "")
 
 
+def printable_path(path) -> str:
+    """A file name as text every output can carry (console, JSON, xlsx, CSV, Parquet).
+
+    Names that are not valid UTF-8 (zips made on Chinese Windows unpack with GBK bytes) come from the
+    file system as surrogate escapes, which no encoder accepts: their bytes are shown as \\xNN instead,
+    a lossless form (the original bytes can be read back from it). Valid names are returned unchanged.
+    """
+    name = os.fspath(path)
+    if isinstance(name, bytes):
+        name = os.fsdecode(name)
+    try:
+        name.encode("utf-8")
+        return name
+    except UnicodeEncodeError:
+        return os.fsencode(name).decode("utf-8", "backslashreplace")
+
+
+def legacy_name_guess(path: str) -> str:
+    """What a \\xNN-escaped name reads as in GBK (GB18030), for a person to recognise it; '' if nothing."""
+    if "\\x" not in path:
+        return ""
+    try:
+        raw = path.encode("latin-1", "backslashreplace").decode("unicode_escape").encode("latin-1")
+        return raw.decode("gb18030")
+    except (UnicodeError, ValueError):
+        return ""
+
+
 @dataclass
 class FileResult:
-    path: str
+    path: str  # printable (see printable_path): what reports, the master and messages show
     status: str = "accepted"  # accepted | rejected | skipped
     kind: str = ""  # spec kind: project | unit
     data: ReturnData | None = None
     issues: list = field(default_factory=list)
     mtime: float = 0.0
     sha256: str = ""
+    source: str = ""  # the file system path, to open the file again (may hold surrogate escapes)
+
+    def __post_init__(self):
+        if not self.source:
+            self.source = os.fspath(self.path)
+        self.path = printable_path(self.path)
 
     @property
     def project_code(self) -> str:

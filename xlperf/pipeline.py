@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .model import FileResult
+from .model import FileResult, Issue
 from .reader import discover
 from .registry import Registry
 from .rules import Options, prepare, validate_results
@@ -17,6 +17,7 @@ from .workers import read_isolated
 @dataclass
 class Report:
     files: list = field(default_factory=list)  # FileResult, in input order
+    year: int | None = None  # the round's budget year the returns were checked against
 
     def count(self, status: str) -> int:
         return sum(1 for f in self.files if f.status == status)
@@ -43,8 +44,42 @@ class Report:
 
 
 
+def round_year(results: list[FileResult], registry: Registry, explicit: int | None = None) -> int | None:
+    """The year a round collects: given, else the registry's 年度, else the year most returns carry
+    (the later one on a tie); None when nothing says."""
+    if explicit:
+        return explicit
+    if getattr(registry, "year", None):
+        return registry.year
+    from collections import Counter
+
+    years = Counter(y for y in (_meta_year(r) for r in results) if y)
+    if not years:
+        return None
+    return max(years.items(), key=lambda item: (item[1], item[0]))[0]
+
+
+def _meta_year(res: FileResult) -> int | None:
+    if res.data is None:
+        return None
+    try:
+        return int(res.data.meta.get("year", ""))
+    except ValueError:
+        return None
+
+
+def check_year(results: list[FileResult], year: int | None) -> None:
+    """A return made from another year's template is rejected, naming both years."""
+    if not year:
+        return
+    for res in results:
+        found = _meta_year(res)
+        if res.data is not None and found is not None and found != year:
+            res.add(Issue.make("E010", found=found, expected=year))
+
+
 def run(paths: list, registry: Registry, opts: Options | None = None, jobs: int = 1, progress=None,
-        on_total=None) -> Report:
+        on_total=None, year: int | None = None) -> Report:
     """Discover, read and validate; every file given ends up in the report exactly once."""
     files, skipped = discover(paths)
     if on_total:
@@ -67,11 +102,13 @@ def run(paths: list, registry: Registry, opts: Options | None = None, jobs: int 
         # Frozen before the GC is on again: else its first pass walks all of them, still in generation 0
         # (~0.25 s at 10,000 returns). gc_frozen() below returns them to the GC when validation is done.
         gc.freeze()
+    expected_year = round_year(results, registry, year)
+    check_year(results, expected_year)
     with gc_frozen():
         if warm:
             warm.join()
         validate_results(results, registry, opts, prepared)
-    return Report(results + skipped)
+    return Report(results + skipped, year=expected_year)
 
 
 @contextmanager

@@ -442,7 +442,7 @@ def check_duplicates(results: list[FileResult], opts: Options) -> None:
     for (_kind, key), items in groups.items():
         if len(items) < 2 or not key:
             continue
-        items.sort(key=lambda r: (saved_at(r.path), r.mtime, r.path), reverse=True)
+        items.sort(key=lambda r: (saved_at(r.source), r.mtime, r.path), reverse=True)
         first_by_content = {}
         distinct = []
         for r in items:
