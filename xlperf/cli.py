@@ -40,8 +40,8 @@ HELP = {
     "master_in": ("汇总表（xlperf consolidate 的输出）。", "the master workbook (output of xlperf consolidate)."),
     "docx_out": ("输出的 .docx 路径。", "output .docx path."),
     "pdf": ("有 LibreOffice 时同时转换为 PDF。", "also convert to PDF when LibreOffice is present."),
-    "jobs": ("并行读取的进程数。", "worker processes for reading."),
-    "jobs_generate": ("并行生成模板的进程数（如 2 = 用两个 CPU 核）。", "processes writing templates (e.g. 2 = use two CPU cores)."),
+    "jobs": ("并行读取的进程数；默认用本机全部可用的 CPU 核（文件很少时用 1 个）。", "worker processes for reading; default: every usable CPU core (1 for small batches)."),
+    "jobs_generate": ("并行生成模板的进程数；默认用本机全部可用的 CPU 核。", "processes writing templates; default: every usable CPU core."),
     "quiet": ("只输出汇总，不逐个文件列出。", "print only the summary, not every file."),
     "consolidate": ("校验并把通过的报送汇总成总表（项目汇总、绩效指标、问题清单、未报送、概览）。", "validate and consolidate the accepted returns into the master workbook (项目汇总, 绩效指标, 问题清单, 未报送, 概览)."),
     "master_out": ("汇总表输出路径（.xlsx）。", "master workbook path (.xlsx)."),
@@ -50,6 +50,7 @@ HELP = {
     "demo_out": ("演示输出文件夹。", "demo output folder."),
     "year_generate": ("预算年度（写入模板、填报说明和汇总表）；默认取项目库的“年度”列，没有时为下一年。", "budget year (in the templates, the instructions and the master); default: the registry's 年度 column, else next year."),
     "year_check": ("本轮的预算年度：其他年度的模板被退回；默认取项目库的“年度”列，没有时取多数报送文件的年度。", "the round's budget year: returns of another year are rejected; default: the registry's 年度 column, else the year most returns carry."),
+    "verbose": ("逐个文件列出全部问题（含通过的文件）。", "list every file with all its problems (accepted files too)."),
     "zip": ("另为每个单位打一个 .zip 压缩包（便于邮件发送）。", "also write one .zip per unit (ready to mail)."),
     "registry_metavar": ("项目库", "REGISTRY"),
     "paths_metavar": ("文件或文件夹…", "PATHS..."),
@@ -139,34 +140,90 @@ def _run_validation(paths, registry, opts, jobs, allow_empty: bool = False, year
     files, skipped = discover(paths)
     if not files and not skipped and not allow_empty:
         _err(ui("no_inputs", LANG, paths=" ".join(printable_path(p) for p in paths)))
+    jobs = jobs or auto_jobs(len(files))
     with _progress(len(files), ui("reading", LANG)) as (prog, task):
         tick = (lambda: prog.advance(task)) if prog else None
         return run(paths, registry, opts, jobs=jobs, progress=tick, year=year)
 
 
-def print_report(report, quiet: bool = False, limit: int = 30) -> None:
+def usable_cores() -> int:
+    """The CPU cores this process may run on (affinity and cgroup-free count)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)
+
+
+SMALL_BATCH = 40  # files below which one reading worker beats starting more (start-up ~0.1 s each)
+
+
+def auto_jobs(n_files: int) -> int:
+    """Reading workers for a batch: every usable core, one for small batches where start-up dominates."""
+    return 1 if n_files < SMALL_BATCH else min(usable_cores(), 16)
+
+
+def print_report(report, quiet: bool = False, limit: int = 30, verbose: bool = False, details: str = "") -> None:
+    """The report on the console, at a cost that does not grow with the round.
+
+    quiet: the summary only. Default: the rejected files (the first few, with their first problems),
+    the summary and where the full detail is. verbose: every file with every problem (a table each).
+    """
+    con = _console()
+    if verbose:
+        _print_every_file(con, report, limit)
+    elif not quiet:
+        _print_rejected(con, report)
+    con.print(ui("summary", LANG, **report.summary()), soft_wrap=True)
+    if not quiet and not verbose and report.count("rejected"):
+        con.print(ui("details_hint", LANG, where=details or ui("details_default", LANG)), soft_wrap=True)
+
+
+REJECTED_SHOWN = 20  # rejected files listed by default; the rest are counted
+PROBLEMS_SHOWN = 3  # problems listed per rejected file by default
+
+
+def _where(issue) -> str:
+    return f"{issue.sheet}!{issue.cell}" if issue.sheet and issue.cell else (issue.sheet or issue.cell)
+
+
+def _print_rejected(con, report) -> None:
+    from rich.markup import escape
+
+    rejected = [f for f in report.files if f.status == "rejected"]
+    for f in rejected[:REJECTED_SHOWN]:
+        code = f"  ({f.project_code})" if f.project_code else ""
+        con.print(f"[red]{ui('rejected', LANG)}[/] {escape(f.path)}{code}", soft_wrap=True)
+        problems = f.errors or f.issues
+        for i in problems[:PROBLEMS_SHOWN]:
+            where = _where(i)
+            con.print(f"    [red]{i.code}[/] " + (f"{escape(where)}：" if where else "") + escape(i.message(LANG)),
+                      soft_wrap=True)
+        if len(problems) > PROBLEMS_SHOWN:
+            con.print("    " + ui("more_problems", LANG, count=len(problems) - PROBLEMS_SHOWN))
+    if len(rejected) > REJECTED_SHOWN:
+        con.print(ui("more_rejected", LANG, count=len(rejected) - REJECTED_SHOWN))
+
+
+def _print_every_file(con, report, limit: int) -> None:
+    from rich.markup import escape
     from rich.table import Table
 
-    con = _console()
-    if not quiet:
-        for f in report.files:
-            status = ui(f.status, LANG)
-            color = {"accepted": "green", "rejected": "red", "skipped": "yellow"}[f.status]
-            title = f"[{color}]{status}[/] {f.path}" + (f"  ({f.project_code})" if f.project_code else "")
-            if not f.issues:
-                con.print(f"{title}  —  {ui('no_issues', LANG)}")
-                continue
-            t = Table(title=title, title_justify="left", show_lines=False, expand=False)
-            for key in ("code", "cell", "message"):
-                t.add_column(ui(key, LANG), overflow="fold")
-            for i in f.issues[:limit]:
-                where = f"{i.sheet}!{i.cell}" if i.sheet and i.cell else (i.sheet or i.cell)
-                sev = "red" if i.severity == "error" else "yellow"
-                t.add_row(f"[{sev}]{i.code}[/]", where, i.message(LANG))
-            if len(f.issues) > limit:
-                t.add_row("…", "", ui("more_issues", LANG, count=len(f.issues) - limit))
-            con.print(t)
-    con.print(ui("summary", LANG, **report.summary()))
+    for f in report.files:
+        status = ui(f.status, LANG)
+        color = {"accepted": "green", "rejected": "red", "skipped": "yellow"}[f.status]
+        title = f"[{color}]{status}[/] {escape(f.path)}" + (f"  ({f.project_code})" if f.project_code else "")
+        if not f.issues:
+            con.print(f"{title}  —  {ui('no_issues', LANG)}")
+            continue
+        t = Table(title=title, title_justify="left", show_lines=False, expand=False)
+        for key in ("code", "cell", "message"):
+            t.add_column(ui(key, LANG), overflow="fold")
+        for i in f.issues[:limit]:
+            sev = "red" if i.severity == "error" else "yellow"
+            t.add_row(f"[{sev}]{i.code}[/]", escape(_where(i)), escape(i.message(LANG)))
+        if len(f.issues) > limit:
+            t.add_row("…", "", ui("more_issues", LANG, count=len(f.issues) - limit))
+        con.print(t)
 
 
 def _options(strict, reject_yesno, duplicates):
@@ -195,7 +252,7 @@ def build_app() -> typer.Typer:
         form: str = typer.Option(DEFAULT_FORM, "--form", help=h("form")),
         unit_form: bool = typer.Option(True, "--unit-form/--no-unit-form", help=h("unit_form")),
         prefill: Optional[Path] = typer.Option(None, "--prefill", help=h("prefill")),
-        jobs: int = typer.Option(1, "--jobs", "-j", min=1, max=64, help=h("jobs_generate")),
+        jobs: Optional[int] = typer.Option(None, "--jobs", "-j", min=1, max=64, help=h("jobs_generate")),
         year: Optional[int] = typer.Option(None, "--year", min=2000, max=2100, help=h("year_generate")),
         make_zip: bool = typer.Option(False, "--zip", help=h("zip")),
     ):
@@ -210,7 +267,8 @@ def build_app() -> typer.Typer:
         values = _prefill(prefill) if prefill else None
         pw, password_note = (password, None) if password else _password_for(out)
         with _progress(len(reg.rows), "生成" if LANG == "zh" else "generating") as (prog, task):
-            paths = generate(spec, reg.rows, out, password=pw, slots=slots, prefill=values, jobs=jobs, per_unit=True,
+            paths = generate(spec, reg.rows, out, password=pw, slots=slots, prefill=values, per_unit=True,
+                             jobs=jobs or usable_cores(),
                              progress=(lambda: prog.advance(task)) if prog else None)
         folders = list(dict.fromkeys(out / unit_folder(r) for r in reg.rows))
         typer.echo(ui("generated", LANG, count=len(paths), dir=out, units=len(folders), year=round_year))
@@ -234,15 +292,17 @@ def build_app() -> typer.Typer:
         strict: bool = typer.Option(False, "--strict", help=h("strict")),
         reject_yesno: bool = typer.Option(False, "--reject-yesno", help=h("reject_yesno")),
         duplicates: str = typer.Option("error", "--duplicates", help=h("duplicates")),
-        jobs: int = typer.Option(1, "--jobs", "-j", min=1, max=64, help=h("jobs")),
+        jobs: Optional[int] = typer.Option(None, "--jobs", "-j", min=1, max=64, help=h("jobs")),
         quiet: bool = typer.Option(False, "--quiet", "-q", help=h("quiet")),
+        verbose: bool = typer.Option(False, "--verbose", "-v", help=h("verbose")),
         feedback: Optional[Path] = typer.Option(None, "--feedback", help=h("feedback")),
         password: Optional[str] = typer.Option(None, "--password", help=h("password")),
         year: Optional[int] = typer.Option(None, "--year", min=2000, max=2100, help=h("year_check")),
     ):
         reg = _registry(registry)
         report = _run_validation(paths, reg, _options(strict, reject_yesno, duplicates), jobs, year=year)
-        print_report(report, quiet)
+        print_report(report, quiet, verbose=verbose,
+                     details=ui("details_with_json", LANG, json=json_out) if json_out else "")
         if feedback:
             from .feedback import write_all_feedback
 
@@ -266,14 +326,16 @@ def build_app() -> typer.Typer:
         strict: bool = typer.Option(False, "--strict", help=h("strict")),
         reject_yesno: bool = typer.Option(False, "--reject-yesno", help=h("reject_yesno")),
         duplicates: str = typer.Option("latest", "--duplicates", help=h("duplicates")),
-        jobs: int = typer.Option(1, "--jobs", "-j", min=1, max=64, help=h("jobs")),
+        jobs: Optional[int] = typer.Option(None, "--jobs", "-j", min=1, max=64, help=h("jobs")),
         quiet: bool = typer.Option(False, "--quiet", "-q", help=h("quiet")),
+        verbose: bool = typer.Option(False, "--verbose", "-v", help=h("verbose")),
         year: Optional[int] = typer.Option(None, "--year", min=2000, max=2100, help=h("year_check")),
     ):
         formats = _output_formats(out, fmt)
         reg = _registry(registry)
         report = _run_validation(paths, reg, _options(strict, reject_yesno, duplicates), jobs, year=year)
-        print_report(report, quiet)
+        print_report(report, quiet, verbose=verbose,
+                     details=ui("details_with_master", LANG, master=out) if "xlsx" in formats else "")
         info = _write_master(out, report, reg, formats)
         if json_out:
             from .pipeline import write_json_atomic
@@ -286,7 +348,7 @@ def build_app() -> typer.Typer:
         paths: List[Path] = typer.Argument(..., help=h("paths"), metavar=h("paths_metavar")),
         registry: Path = typer.Option(..., "--registry", "-r", help=h("registry")),
         json_out: Optional[Path] = typer.Option(None, "--json", help=h("json")),
-        jobs: int = typer.Option(1, "--jobs", "-j", min=1, max=64, help=h("jobs")),
+        jobs: Optional[int] = typer.Option(None, "--jobs", "-j", min=1, max=64, help=h("jobs")),
         year: Optional[int] = typer.Option(None, "--year", min=2000, max=2100, help=h("year_check")),
     ):
         from .status import STATE_EN, STATE_ZH, project_states, reminders, status_json, unit_states
