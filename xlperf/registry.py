@@ -314,13 +314,13 @@ def _cross_row_problems(header: Header, rows: list[dict]) -> list[Problem]:
             first = names.setdefault(r["单位编码"], (r["单位名称"], n))
             if first[0] != r["单位名称"]:
                 problems.append(Problem.make("R011", row=n, col=_col_letter(cols["单位名称"]), header=labels["单位名称"],
-                                             code=r["单位编码"], name=r["单位名称"], first_name=first[0],
+                                             value=r["单位编码"], name=r["单位名称"], first_name=first[0],
                                              first_row=first[1]))
         if r["项目编码"]:
             first_row = codes.setdefault(r["项目编码"], n)
             if first_row != n:
                 problems.append(Problem.make("R012", row=n, col=_col_letter(cols["项目编码"]), header=labels["项目编码"],
-                                             code=r["项目编码"], first_row=first_row))
+                                             value=r["项目编码"], first_row=first_row))
     return problems
 
 

@@ -41,6 +41,8 @@ _UNIT = re.compile(r"(万|亿|千)?元")
 _BRACKETED = re.compile(r"[(\[【〔<]([^)\]】〕>]*)[)\]】〕>]")
 _UNIT_LINE = re.compile(r"单位[:]?((?:万|亿|千)?元)")
 _LEADING = re.compile(r"^(其中[:,、]?|\*+|\d+[.、])")
+# Safety rejections whose message parameters are numbers or names only, shown as they are.
+_PLAIN_REJECTIONS = ("F004", "F006", "F009", "F014", "F018")
 TOTAL_WORDS = ("合计", "总计", "小计", "总合计")
 
 
@@ -220,7 +222,11 @@ def _xlsx_rows(path: Path) -> tuple[list[list], str, bool]:
     limits = Limits(max_file_bytes=MAX_FILE_BYTES, max_sheet_rows=200_000, max_sheet_cells=20_000_000)
     rej, raw, _st = read_checked(path, limits)
     if rej is not None:
-        raise ReadProblem(rej.code, **rej.detail)
+        if rej.code == "F005":  # an .xls (OLE2) file renamed .xlsx
+            raise ReadProblem("R002", ext=".xls")
+        if rej.code in _PLAIN_REJECTIONS:
+            raise ReadProblem(rej.code, **rej.detail)
+        raise ReadProblem("R003")  # the other reasons carry a parser's English words
     try:
         wb = CalamineWorkbook.from_filelike(io.BytesIO(raw))
         visible = [m.name for m in wb.sheets_metadata if str(m.visible).endswith("Visible")
