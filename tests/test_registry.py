@@ -98,6 +98,18 @@ def test_department_code_and_name_columns(tmp_path):
     assert reg.rows[0]["主管部门"] == "区委" and reg.rows[0]["主管部门编码"] == "101"
 
 
+def test_two_columns_of_the_same_kind_are_refused(tmp_path):
+    rows = [[*HEAD, "预算数"], [*project("P1", 1, 1, 0), 2]]
+    err = problems(write_csv(tmp_path / "r.csv", rows))
+    assert [(p.code, p.row, p.col) for p in err.problems] == [("R021", 1, "H")]
+    assert "“预算数”与“预算数”" in str(err)
+
+
+def test_the_more_specific_header_wins(tmp_path):
+    rows = [["单位编码", "预算单位", "单位名称", *HEAD[2:]], ["201001", "区委", *project("P1", 1, 1, 0)[1:]]]
+    assert load_registry(write_csv(tmp_path / "r.csv", rows)).rows[0]["单位名称"] == "办公室(本级)"
+
+
 def test_two_row_header_with_a_merged_group(tmp_path):
     rows = [["单位代码", "单位名称", "项目代码", "项目名称", "预算数（元）", None, None],
             [None, None, None, None, "合计", "财政拨款", "其他资金"],

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from .messages import get_lang, issue_text, registry_place, registry_text
 from .model import text
+from .spec import col_letter
 from .registry_import import (FIELD_ALIASES, HEADER_SCAN_ROWS, MONEY_FIELDS, REQUIRED_TEXT, UNIT_FACTORS, Header,
                               ReadProblem, find_header, is_total_row, read_grid, title_year, unit_line)
 
@@ -132,15 +133,6 @@ def money(value) -> Decimal | None:
     return None if d is None else round_money(d)
 
 
-def _col_letter(j: int) -> str:
-    s = ""
-    j += 1
-    while j:
-        j, r = divmod(j - 1, 26)
-        s = chr(65 + r) + s
-    return s
-
-
 def _show(d: Decimal) -> str:
     return f"{d:.2f}" if d == d.quantize(CENT) else f"{d.normalize():f}"
 
@@ -194,7 +186,7 @@ def _header_problems(header: Header, grid: list[list]) -> list[Problem]:
         problems.append(Problem.make("R006", row=header.row + 1, missing="、".join(missing),
                                      scanned=min(HEADER_SCAN_ROWS, len(grid)), found="、".join(header.found) or "—"))
     for f, kept, other in header.clashes:
-        problems.append(Problem.make("R021", row=header.row + 1, col=_col_letter(other),
+        problems.append(Problem.make("R021", row=header.row + 1, col=col_letter(other),
                                      header=_label(grid, header, other), column=_label(grid, header, kept),
                                      other=_label(grid, header, other), field=f))
     return problems
@@ -239,7 +231,7 @@ def _rows(header: Header, grid: list[list], factors: dict[str, Decimal]) -> tupl
             if f not in MONEY_FIELDS:
                 row[f] = text(cell(f))
         row["_row"] = n
-        where = {f: dict(row=n, col=_col_letter(j), header=header.labels[f]) for f, j in cols.items()}
+        where = {f: dict(row=n, col=col_letter(j), header=header.labels[f]) for f, j in cols.items()}
         for f in REQUIRED_TEXT:
             if not row[f]:
                 problems.append(Problem.make("R010", **where[f]))
@@ -313,13 +305,13 @@ def _cross_row_problems(header: Header, rows: list[dict]) -> list[Problem]:
         if r["单位编码"] and r["单位名称"]:
             first = names.setdefault(r["单位编码"], (r["单位名称"], n))
             if first[0] != r["单位名称"]:
-                problems.append(Problem.make("R011", row=n, col=_col_letter(cols["单位名称"]), header=labels["单位名称"],
+                problems.append(Problem.make("R011", row=n, col=col_letter(cols["单位名称"]), header=labels["单位名称"],
                                              value=r["单位编码"], name=r["单位名称"], first_name=first[0],
                                              first_row=first[1]))
         if r["项目编码"]:
             first_row = codes.setdefault(r["项目编码"], n)
             if first_row != n:
-                problems.append(Problem.make("R012", row=n, col=_col_letter(cols["项目编码"]), header=labels["项目编码"],
+                problems.append(Problem.make("R012", row=n, col=col_letter(cols["项目编码"]), header=labels["项目编码"],
                                              value=r["项目编码"], first_row=first_row))
     return problems
 
@@ -332,7 +324,7 @@ def _year(header: Header, grid: list[list], rows: list[dict], notes: list[Note])
             notes.append(Note.make("R105", year=found[0], title=found[1]))
             return found[0], []
         return None, []
-    where = dict(col=_col_letter(header.columns["年度"]), header=header.labels["年度"])
+    where = dict(col=col_letter(header.columns["年度"]), header=header.labels["年度"])
     year, first_row, problems = None, 0, []
     for r in rows:
         raw = r["年度"]
