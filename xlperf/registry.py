@@ -213,34 +213,38 @@ def _units(header: Header, grid: list[list], notes: list[Note]) -> dict[str, Dec
 
 def _rows(header: Header, grid: list[list], factors: dict[str, Decimal]) -> tuple[list[dict], list[Problem]]:
     cols = header.columns
+    places = {f: (col_letter(j), header.labels[f]) for f, j in cols.items()}
+    text_cols = [(f, j) for f, j in cols.items() if f not in MONEY_FIELDS]
     rows, problems = [], []
     for i in range(header.row + 1, len(grid)):
         cells = grid[i]
-        if not any(text(v) for v in cells):
+        if not any(v != "" and v is not None and (v.__class__ is not str or v.strip()) for v in cells):
             continue
         n = i + 1
-
-        def cell(f, cells=cells):
-            j = cols.get(f)
-            return cells[j] if j is not None and j < len(cells) else ""
-
-        if not text(cell("项目编码")) and not text(cell("项目名称")) and is_total_row(cells):
+        width = len(cells)
+        row: dict = dict.fromkeys(COLUMNS, "")
+        for f, j in text_cols:
+            row[f] = text(cells[j]) if j < width else ""
+        if not row["项目编码"] and not row["项目名称"] and is_total_row(cells):
             continue  # a 合计/小计 line of the export, not a project
-        row: dict = {c: "" for c in COLUMNS}
-        for f in cols:
-            if f not in MONEY_FIELDS:
-                row[f] = text(cell(f))
         row["_row"] = n
-        where = {f: dict(row=n, col=col_letter(j), header=header.labels[f]) for f, j in cols.items()}
+
+        def cell(f, cells=cells, width=width):
+            j = cols.get(f)
+            return cells[j] if j is not None and j < width else ""
+
+        def where(f, n=n):
+            return {"row": n, "col": places[f][0], "header": places[f][1]}
+
         for f in REQUIRED_TEXT:
             if not row[f]:
-                problems.append(Problem.make("R010", **where[f]))
+                problems.append(Problem.make("R010", **where(f)))
         for f in ("单位编码", "项目编码"):
             raw = cell(f)
             if isinstance(raw, float) and abs(raw) >= 1e15:
-                problems.append(Problem.make("R019", **where[f], value=row[f]))
+                problems.append(Problem.make("R019", **where(f), value=row[f]))
             elif _BAD_CODE.search(row[f]):
-                problems.append(Problem.make("R020", **where[f], value=row[f]))
+                problems.append(Problem.make("R020", **where(f), value=row[f]))
         source: dict[str, Decimal | None] = {}
         for f in MONEY_FIELDS:
             if f not in cols:
@@ -249,14 +253,14 @@ def _rows(header: Header, grid: list[list], factors: dict[str, Decimal]) -> tupl
             blank = text(raw) in ("", "-", "—", "－")
             amount = Decimal(0) if blank and f != "预算数" else parse_amount(raw)
             if blank and f == "预算数":
-                problems.append(Problem.make("R010", **where[f]))
+                problems.append(Problem.make("R010", **where(f)))
             elif amount is None:
-                problems.append(Problem.make("R013", **where[f], value=text(raw)[:40]))
+                problems.append(Problem.make("R013", **where(f), value=text(raw)[:40]))
             elif amount < 0:
-                problems.append(Problem.make("R014", **where[f], value=_show(amount)))
+                problems.append(Problem.make("R014", **where(f), value=_show(amount)))
                 amount = None
             elif amount * factors[f] > MAX_AMOUNT:
-                problems.append(Problem.make("R015", **where[f], value=_show(amount * factors[f]),
+                problems.append(Problem.make("R015", **where(f), value=_show(amount * factors[f]),
                                              limit=_show(MAX_AMOUNT)))
                 amount = None
             source[f] = amount
@@ -267,14 +271,14 @@ def _rows(header: Header, grid: list[list], factors: dict[str, Decimal]) -> tupl
             if total != fiscal + other:
                 unit = next(u for u, k in UNIT_FACTORS.items() if k == factors["预算数"])
                 problems.append(Problem.make(
-                    "R016", **where["预算数"], total_col=header.labels["预算数"], fiscal_col=header.labels["财政资金"],
+                    "R016", **where("预算数"), total_col=header.labels["预算数"], fiscal_col=header.labels["财政资金"],
                     other_col=header.labels["其他资金"], total=_show(total), fiscal=_show(fiscal),
                     other=_show(other), diff=_show(total - fiscal - other), unit=unit))
         elif len(source) == 3 and None not in source.values():
             total, fiscal, other = (source[f] * factors[f] for f in MONEY_FIELDS)
             if total != fiscal + other:  # mixed units: compare in 万元, exactly
                 problems.append(Problem.make(
-                    "R016", **where["预算数"], total_col=header.labels["预算数"], fiscal_col=header.labels["财政资金"],
+                    "R016", **where("预算数"), total_col=header.labels["预算数"], fiscal_col=header.labels["财政资金"],
                     other_col=header.labels["其他资金"], total=_show(total), fiscal=_show(fiscal),
                     other=_show(other), diff=_show(total - fiscal - other), unit="万元"))
         row["_factors"] = factors
@@ -291,7 +295,7 @@ def _derived_negative(header: Header, where: dict, source: dict, factors: dict) 
     value = source["预算数"] * factors["预算数"] - source[part] * factors[part]
     if value >= 0:
         return []
-    return [Problem.make("R022", **where[part], column=missing, value=_show(value),
+    return [Problem.make("R022", **where(part), column=missing, value=_show(value),
                          formula=f"{header.labels['预算数']} − {header.labels[part]}")]
 
 
