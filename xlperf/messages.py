@@ -144,3 +144,52 @@ def severity(code: str) -> str:
 def ui(key: str, lang: str = "zh", **kw) -> str:
     zh, en = UI[key]
     return (en if lang == "en" else zh).format(**kw)
+
+
+# -- the registry (项目库) import: code -> (Chinese, English). R0… problems refuse the registry; each
+# is shown after its place (第n行 X列“表头”), R1… are notes the CLI prints once when the registry loads.
+REGISTRY: dict[str, tuple[str, str]] = {
+    "R001": ("文件不存在或不是普通文件", "the file does not exist or is not a regular file"),
+    "R002": ("不支持的文件格式“{ext}”：项目库请用 .xlsx 或 .csv（.xls/.et/.ods 请在 Excel/WPS 中另存为 .xlsx）", "unsupported file format '{ext}': give the registry as .xlsx or .csv (save .xls/.et/.ods as .xlsx in Excel/WPS)"),
+    "R003": ("无法读取该工作簿（文件已损坏，或不是 .xlsx 工作簿）", "cannot read the workbook (damaged, or not an .xlsx workbook)"),
+    "R004": ("CSV 文件的编码既不是 UTF-8 也不是 GB18030，请另存为 UTF-8 的 CSV 或 .xlsx", "the CSV is neither UTF-8 nor GB18030; save it as UTF-8 CSV or .xlsx"),
+    "R005": ("文件中没有内容", "the file has no content"),
+    "R006": ("缺少列：{missing}（前 {scanned} 行中最像表头的是第 {row} 行：{found}）", "missing columns: {missing} (the likeliest header in the first {scanned} rows is row {row}: {found})"),
+    "R007": ("前 {scanned} 行中找不到表头（应有 单位编码、单位名称、项目编码、项目名称、预算数、财政资金、其他资金 等列）", "no header found in the first {scanned} rows (expected columns such as 单位编码, 单位名称, 项目编码, 项目名称, 预算数, 财政资金, 其他资金)"),
+    "R008": ("表头下面没有任何项目", "no project rows below the header"),
+    "R010": ("不能为空", "must not be empty"),
+    "R011": ("单位编码 {value} 对应两个单位名称：本行为“{name}”，第 {first_row} 行为“{first_name}”", "unit code {value} has two names: '{name}' here, '{first_name}' in row {first_row}"),
+    "R012": ("项目编码 {value} 重复（第 {first_row} 行已有）", "project code {value} is duplicated (already in row {first_row})"),
+    "R013": ("金额“{value}”不是数字", "amount '{value}' is not a number"),
+    "R014": ("金额 {value} 是负数", "amount {value} is negative"),
+    "R015": ("金额 {value} 万元超过上限 {limit} 万元（是否把以元为单位的金额放在了万元列？）", "amount {value} (10k CNY) is over the limit of {limit} (10k CNY); amounts in 元 under a 万元 header?"),
+    "R016": ("“{total_col}” {total} ≠ “{fiscal_col}” {fiscal} + “{other_col}” {other}（相差 {diff}，单位：{unit}）", "'{total_col}' {total} ≠ '{fiscal_col}' {fiscal} + '{other_col}' {other} (difference {diff}, unit: {unit})"),
+    "R017": ("年度“{value}”不是 2000–2099 之间的四位年份", "year '{value}' is not a four-digit year 2000–2099"),
+    "R018": ("年度 {value} 与第 {first_row} 行的 {first} 不一致（一个项目库只能属于一个年度）", "year {value} differs from {first} in row {first_row} (one registry, one year)"),
+    "R019": ("编码 {value} 被存成了数字：超过 15 位的数字在 Excel 中会丢失末几位，请把该列设为文本后重新导出", "code {value} is stored as a number: Excel loses the last digits of numbers over 15 digits; make the column text and export again"),
+    "R020": ("编码“{value}”中含有空格或控制字符", "code '{value}' contains spaces or control characters"),
+    "R021": ("“{column}”与“{other}”都是{field}列，无法确定用哪一列", "'{column}' and '{other}' are both {field} columns; which one counts?"),
+    "R022": ("按 {formula} 算得{column} {value} 万元，是负数", "{column} computed as {formula} is {value} (10k CNY), negative"),
+    "R099": ("…… 另有 {count} 条问题", "… {count} more problems"),
+    "R101": ("表头在第 {row} 行，上方 {skipped} 行（标题、单位说明等）已跳过", "the header is in row {row}; the {skipped} rows above it (title, unit line) were skipped"),
+    "R102": ("金额以元为单位（{columns}），已换算为万元（÷10000，四舍五入保留两位小数）", "amounts are in 元 ({columns}); converted to 万元 (÷10000, rounded half up to two decimals)"),
+    "R103": ("{count} 个项目换算为万元取整后三项金额差 0.01，已按 预算数 − 财政资金 调整其他资金（第 {rows} 行）", "{count} projects were 0.01 off after rounding to 万元; 其他资金 set to 预算数 − 财政资金 (rows {rows})"),
+    "R104": ("没有“{column}”列，按 {formula} 计算", "no '{column}' column; computed as {formula}"),
+    "R105": ("年度 {year} 取自标题“{title}”", "year {year} taken from the title '{title}'"),
+    "R106": ("读取的是工作表“{sheet}”", "read sheet '{sheet}'"),
+    "R107": ("金额以{unit}为单位（{columns}），已换算为万元", "amounts are in {unit} ({columns}); converted to 万元"),
+}
+
+
+def registry_text(code: str, lang: str = "zh", **kw) -> str:
+    zh, en = REGISTRY[code]
+    return (en if lang == "en" else zh).format_map(_Blank(kw))
+
+
+def registry_place(row: int | None, col: str, header: str, lang: str = "zh") -> str:
+    """Where a registry problem is: '第5行 E列“预算数（元）”：' / 'row 5, column E '预算数（元）': '."""
+    if lang == "en":
+        parts = ([f"row {row}"] if row else []) + ([f"column {col} '{header}'" if col else f"'{header}'"] if header else [])
+        return (", ".join(parts) + ": ") if parts else ""
+    where = (f"第{row}行" if row else "") + (f" {col}列“{header}”" if col and header else f"“{header}”" if header else "")
+    return (where.strip() + "：") if where else ""
