@@ -83,9 +83,12 @@ def _registry(path: Path):
     from .registry import RegistryError, load_registry
 
     try:
-        return load_registry(path)
+        reg = load_registry(path, lang=LANG)
     except RegistryError as exc:
         _err(ui("registry_error", LANG, path=path, error=exc))
+    for line in reg.note_lines(LANG):  # 元 converted to 万元, title rows skipped, year from the title
+        typer.echo(line)
+    return reg
 
 
 def _spec(name: str):
