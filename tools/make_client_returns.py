@@ -155,7 +155,7 @@ def make_errors(demo: Path, work: Path, errors: Path, node_modules: Path) -> dic
     name = f"exceljs_placeholder_{code}.xlsx"
     # 5. ExcelJS web collector: every number posted as text (form fields arrive as strings)
     code5 = codes[4]
-    cells5 = {k: (str(v) if isinstance(v, (int, float)) else v)
+    cells5 = {k: (f"{v:g}" if isinstance(v, (int, float)) else v)
               for k, v in project_cells(spec, tpl[code5], projects[code5]).items()}
     name5 = f"exceljs_numbers_as_text_{code5}.xlsx"
     node(node_modules, "exceljs-fill", _jobs_file(work, "exceljs_err", [
