@@ -191,7 +191,7 @@ def print_masters(con, result: dict, old: Path, new: Path, lang: str = "zh") -> 
     t = Table(title=esc(ui("diff_master_title", lang, old=shown(str(old)), new=shown(str(new)))), title_justify="left")
     for key in ("col_project_code", "col_project_name", "col_change", "col_budget_old", "col_budget_new",
                 "col_budget_delta", "col_indicators"):
-        t.add_column(ui(key, lang), overflow="fold")
+        t.add_column(ui(key, lang), overflow="fold", no_wrap=key == "col_project_code")  # a code stays whole
     for p in result["projects"]:
         if p["change"] == "same":
             continue
@@ -205,14 +205,20 @@ def print_masters(con, result: dict, old: Path, new: Path, lang: str = "zh") -> 
     if rows:
         it = Table(title=ui("diff_indicator_title", lang), title_justify="left")
         for key in ("col_project_code", "col_level2", "col_level3", "col_change", "field", "old", "new"):
-            it.add_column(ui(key, lang), overflow="fold")
+            it.add_column(ui(key, lang), overflow="fold", no_wrap=key == "col_project_code")
+        compared = _indicator_layout()[3]
+        value_col = next(c.name for c in compared if c.type == "indicator_value")
+        label = {c.name: (c.name_en if lang == "en" else c.name) for c in compared}
         for code, kind, i in rows:
-            changed = kind == "changed"
-            it.add_row(esc(code), esc(i["level2"]), esc(i["level3"]), ui(f"ind_{kind}", lang),
-                       i.get("field", "") if changed else "", esc(i["old"]) if changed else "",
-                       esc(i["new"]) if changed else "")
+            # a changed indicator shows the field; an added or dropped one its target value
+            field = i["field"] if kind == "changed" else value_col
+            old = i["old"] if kind == "changed" else i[value_col] if kind == "dropped" else ""
+            new = i["new"] if kind == "changed" else i[value_col] if kind == "added" else ""
+            it.add_row(esc(code), esc(i["level2"]), esc(i["level3"]), ui(f"ind_{kind}", lang), esc(label.get(field, field)),
+                       esc(old), esc(new))
         con.print(it)
     s = result["summary"]
     con.print(ui("diff_master_summary", lang, **{**s, "budget_old": amount(s["budget_old"]),
                                                   "budget_new": amount(s["budget_new"]),
-                                                  "budget_delta": f"{s['budget_delta']:+,.2f}"}), markup=False)
+                                                  "budget_delta": f"{s['budget_delta']:+,.2f}"}),
+              markup=False, soft_wrap=True)

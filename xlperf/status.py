@@ -350,7 +350,7 @@ def print_status(con, status: Status, data: dict, lang: str = "zh", feedback_dir
 
     t = Table(title=ui("status_title", lang), title_justify="left")
     for key in ("col_unit", "col_project_code", "col_project_name", "status", "file", "col_note"):
-        t.add_column(ui(key, lang), overflow="fold")
+        t.add_column(ui(key, lang), overflow="fold", no_wrap=key in ("col_unit", "col_project_code"))  # codes whole
     color = {"accepted": "green", "rejected": "red", "unreadable": "red", "missing": "yellow"}
     for s in [*status.projects, *status.unit_forms.values()]:
         note = ""
@@ -388,16 +388,17 @@ def print_status(con, status: Status, data: dict, lang: str = "zh", feedback_dir
             d.add_row(esc(row["department"]), str(row["units"]), str(row["projects"]), *(str(row[k]) for k in STATES))
         con.print(d)
     totals = data["summary"]
-    con.print(ui("status_summary", lang, **totals), markup=False)
+    con.print(ui("status_summary", lang, **totals), markup=False, soft_wrap=True)
     unit_forms_open = sum(v for k, v in totals["unit_forms"].items() if k != "accepted")
     if totals["unreadable"] or unit_forms_open or totals["unidentified"]:
         con.print(ui("status_more", lang, unreadable=totals["unreadable"], unit_forms_open=unit_forms_open,
-                     unidentified=totals["unidentified"]))
+                     unidentified=totals["unidentified"]), markup=False, soft_wrap=True)
     if feedback_dir is not None:
         lacking = sum(1 for s in [*status.projects, *status.unit_forms.values()]
                       if (s.state == "rejected" or s.newer_rejected) and not s.feedback)
         if lacking:
-            con.print(ui("feedback_absent", lang, count=lacking, dir=shown(str(feedback_dir))), markup=False)
+            con.print(ui("feedback_absent", lang, count=lacking, dir=shown(str(feedback_dir))), markup=False,
+                      soft_wrap=True)
     if data["reminders"]:
         con.print(ui("reminders_deadline", lang, deadline=format_deadline(status.deadline, lang))
                   if status.deadline else ui("reminders", lang))
