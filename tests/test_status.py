@@ -306,3 +306,21 @@ def test_command_quotes_only_the_newest_return_and_names_unreadable_files(regist
     assert by_code[other]["state"] != "missing"
     assert f"{other}_电子政务内网建设维护经费.xlsx" in data["reminders"][0]
     assert "a_first.xlsx" not in data["reminders"][0]
+
+
+def test_names_that_are_not_utf8(source, registry_path, tmp_path):
+    """GBK names (zips made on Chinese Windows): tied to their project by the code in the name, and shown
+    escaped in the console and the JSON, never a crash."""
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    raw = bytes(inbox) + b"/130304213BQ28XLGKG7TX_" + "电子政务".encode("gbk") + b".xlsx"
+    with open(raw, "wb") as fh:
+        fh.write(b"junk" * 50)
+    shutil.copyfile(source, bytes(inbox) + b"/" + "党史".encode("gbk") + b"_" + CODE.encode() + b".xlsx")
+    proc = run_cli("status", inbox, "--registry", registry_path, "--json", tmp_path / "s.json")
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr, proc.stderr
+    data = json.loads((tmp_path / "s.json").read_text(encoding="utf-8"))
+    by_code = {p["code"]: p for p in data["projects"]}
+    assert by_code[CODE]["state"] == "accepted"
+    assert by_code["130304213BQ28XLGKG7TX"]["state"] == "unreadable"
+    assert "\\x" in by_code["130304213BQ28XLGKG7TX"]["unreadable"][0]["path"]

@@ -120,8 +120,13 @@ class Status:
     unidentified: list  # {path, code, message}: files that could not be tied to any project or unit
     deadline: date | None = None
 
+    def __post_init__(self):
+        self.by_unit: dict[str, list] = defaultdict(list)
+        for s in self.projects:
+            self.by_unit[s.unit_code].append(s)
+
     def open_forms(self, unit_code: str) -> list[FormState]:
-        forms = [s for s in self.projects if s.unit_code == unit_code and s.open]
+        forms = [s for s in self.by_unit.get(unit_code, []) if s.open]
         unit_form = self.unit_forms.get(unit_code)
         return forms + ([unit_form] if unit_form is not None and unit_form.open else [])
 
@@ -304,7 +309,7 @@ def rollup(status: Status, registry: Registry) -> dict:
     """Counts by unit, and by 主管部门 when the registry names one."""
     by_unit = []
     for unit_code, unit_name in registry.units.items():
-        mine = [s for s in status.projects if s.unit_code == unit_code]
+        mine = status.by_unit.get(unit_code, [])
         form = status.unit_forms.get(unit_code)
         by_unit.append({"unit_code": unit_code, "unit_name": unit_name, "projects": len(mine), **_counts(mine),
                         "unit_form": form.state if form else "missing", "open": bool(status.open_forms(unit_code))})
