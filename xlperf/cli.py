@@ -54,6 +54,7 @@ HELP = {
     "year_generate": ("预算年度（写入模板、填报说明和汇总表）；默认取项目库的“年度”列，没有时为下一年。", "budget year (in the templates, the instructions and the master); default: the registry's 年度 column, else next year."),
     "year_check": ("本轮的预算年度：其他年度的模板被退回；默认取项目库的“年度”列，没有时取多数报送文件的年度。", "the round's budget year: returns of another year are rejected; default: the registry's 年度 column, else the year most returns carry."),
     "verbose": ("逐个文件列出全部问题（含通过的文件）。", "list every file with all its problems (accepted files too)."),
+    "status_verbose": ("列出全部项目（默认只列未完成的）。", "list every project (default: the open ones only)."),
     "zip": ("另为每个单位打一个 .zip 压缩包（便于邮件发送）。", "also write one .zip per unit (ready to mail)."),
     "registry_metavar": ("项目库", "REGISTRY"),
     "paths_metavar": ("文件或文件夹…", "PATHS..."),
@@ -358,6 +359,7 @@ def build_app() -> typer.Typer:
         year: Optional[int] = typer.Option(None, "--year", min=2000, max=2100, help=h("year_check")),
         deadline: Optional[str] = typer.Option(None, "--deadline", help=h("deadline")),
         feedback: Optional[Path] = typer.Option(None, "--feedback", help=h("status_feedback")),
+        verbose: bool = typer.Option(False, "--verbose", "-v", help=h("status_verbose")),
     ):
         from .status import collect, parse_deadline, print_status, status_json
 
@@ -371,7 +373,7 @@ def build_app() -> typer.Typer:
         report = _run_validation(paths, reg, _options(False, False, "latest"), jobs, allow_empty=True, year=year)
         status = collect(report, reg, LANG, feedback_dir=feedback, deadline=due)
         data = status_json(status, reg, LANG)
-        print_status(_console(), status, data, LANG, feedback)
+        print_status(_console(), status, data, LANG, feedback, verbose=verbose)
         if json_out:
             from .pipeline import write_json_atomic
 

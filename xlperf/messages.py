@@ -110,6 +110,7 @@ UI: dict[str, tuple[str, str]] = {
     "details_with_master": ("汇总表的“问题清单”工作表（{master}），或加 --verbose 逐个文件列出", "the 问题清单 sheet of {master}, or --verbose to list every file"),
     "more_problems": ("…… 另有 {count} 条", "… {count} more"),
     "more_rejected": ("…… 另有 {count} 个退回的文件", "… {count} more rejected files"),
+    "status_rows_hidden": ("…… 另有 {count} 项未完成，见 --json 或加 --verbose", "… {count} more open items: see --json or --verbose"),
     "zipped": ("已为 {count} 个单位各打一个压缩包到 {dir}", "{count} unit zips written to {dir}"),
     "password_reused": ("沿用 {path} 中已有的保护密码（此前下发的模板用同一密码）", "reusing the password in {path} (the templates sent earlier use it)"),
     "path_not_found": ("找不到 {path}（文件或文件夹不存在）", "{path} not found (no such file or folder)"),

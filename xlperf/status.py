@@ -348,16 +348,29 @@ def status_json(status: Status, registry: Registry, lang: str = "zh") -> dict:
 
 
 # ---------------------------------------------------------------- console ---------
-def print_status(con, status: Status, data: dict, lang: str = "zh", feedback_dir: Path | None = None) -> None:
-    """The status console output: forms, unidentified files, roll-ups, totals and the reminders."""
+STATUS_ROWS_SHOWN = 50  # open items listed by default; every item with --verbose
+
+
+def print_status(con, status: Status, data: dict, lang: str = "zh", feedback_dir: Path | None = None,
+                 verbose: bool = False) -> None:
+    """The status console output: forms, unidentified files, roll-ups, totals and the reminders.
+
+    By default the table lists the open items only (the first STATUS_ROWS_SHOWN), so its cost does not
+    grow with the round; verbose lists every project and unit-level form.
+    """
     from rich.markup import escape as esc
     from rich.table import Table
 
+    items = [*status.projects, *status.unit_forms.values()]
+    if not verbose:
+        items = [s for s in items if s.state != "accepted" or s.newer_rejected or s.unreadable]
+    hidden = max(0, len(items) - STATUS_ROWS_SHOWN) if not verbose else 0
+    items = items[:STATUS_ROWS_SHOWN] if hidden else items
     t = Table(title=ui("status_title", lang), title_justify="left")
     for key in ("col_unit", "col_project_code", "col_project_name", "status", "file", "col_note"):
         t.add_column(ui(key, lang), overflow="fold", no_wrap=key in ("col_unit", "col_project_code"))  # codes whole
     color = {"accepted": "green", "rejected": "red", "unreadable": "red", "missing": "yellow"}
-    for s in [*status.projects, *status.unit_forms.values()]:
+    for s in items:
         note = ""
         if s.newer_rejected:
             note = ui("note_newer_rejected", lang, file=s.newer_rejected["path"])
@@ -370,7 +383,10 @@ def print_status(con, status: Status, data: dict, lang: str = "zh", feedback_dir
             note = f"{s.unreadable[0]['code']} {s.unreadable[0]['message']}"
         t.add_row(esc(s.unit_code), esc(s.code) if s.kind == "project" else "", esc(s.name),
                   f"[{color[s.state]}]{state_name(s.state, lang)}[/]", esc("；".join(s.files)), esc(note))
-    con.print(t)
+    if items:
+        con.print(t)
+    if hidden:
+        con.print(ui("status_rows_hidden", lang, count=hidden), markup=False, soft_wrap=True)
     if status.unidentified:
         u = Table(title=ui("unidentified_title", lang), title_justify="left")
         for key in ("file", "code", "message"):
