@@ -657,14 +657,15 @@ def _reason(exitcode: int | None, timed_out: bool, timeout_s: float, mem_mb: int
             sig = f"signal {-exitcode}"
     if sig == "SIGXCPU":
         return ("CPU 时间超限（读取进程已被终止）", "used up its CPU time budget (reader process ended)")
-    tail = f"：{detail}" if detail else ""
+    # The crash line (a Rust panic, "memory allocation … failed") is the library's English: English only.
     tail_en = f": {detail}" if detail else ""
+    signo = sig  # a signal's name (SIGABRT) is an identifier an administrator can look up, not a sentence
     if memory:
-        return (f"读取进程内存超限（上限 {mem_mb} MB{('，' + sig) if sig else ''}）{tail}",
+        return (f"读取进程内存超限（上限 {mem_mb} MB{('，' + signo) if signo else ''}）",
                 f"the reader process ran out of memory (limit {mem_mb} MB{(', ' + sig) if sig else ''}){tail_en}")
     if sig:
-        return (f"读取进程崩溃（{sig}）{tail}", f"crashed the reader process ({sig}){tail_en}")
-    return (f"读取进程意外退出（退出码 {exitcode}）{tail}", f"the reader process exited unexpectedly (exit code {exitcode}){tail_en}")
+        return (f"读取进程崩溃（{signo}）", f"crashed the reader process ({sig}){tail_en}")
+    return (f"读取进程意外退出（退出码 {exitcode}）", f"the reader process exited unexpectedly (exit code {exitcode}){tail_en}")
 
 
 def _crash_detail(err_path: str) -> str:
