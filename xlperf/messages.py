@@ -8,23 +8,24 @@ import os
 ISSUES: dict[str, tuple[str, str, str]] = {
     # -- the file itself (checked before any parser opens it) --
     "F001": ("skip", "Excel/WPS/LibreOffice 打开文件时留下的临时锁定文件或 macOS 元数据文件（~$、.~lock.、._ 开头），不是报表，已跳过", "lock file left by Excel/WPS/LibreOffice or macOS metadata file (~$…, .~lock.…, ._…), not a return; skipped"),
-    "F002": ("error", "无法读取该文件（链接失效、不存在或不是普通文件：{reason}）", "cannot read the file (broken link, missing or not a regular file: {reason})"),
+    "F002": ("error", "无法读取该文件（{reason}）", "cannot read the file ({reason})"),
     "F003": ("error", "文件为空（0 字节）", "the file is empty (0 bytes)"),
     "F004": ("error", "文件过大（{size} 字节，上限 {limit} 字节）", "file too large ({size} bytes, limit {limit})"),
-    "F005": ("error", "这是旧版 .xls（Excel 97-2003）文件，请用模板（.xlsx）填报", "legacy .xls (Excel 97-2003) file; please fill in the .xlsx template"),
+    "F005": ("error", "这是{format}文件：请用 Excel、WPS 或 LibreOffice 另存为 .xlsx 后重新报送", "this is {format} file: open it in Excel, WPS or LibreOffice, save it as .xlsx and send it again"),
     "F006": ("error", "工作簿设置了打开密码（已加密），无法读取，请取消密码后重新报送", "the workbook is password-protected (encrypted); remove the password and send it again"),
-    "F007": ("error", "不是 Excel 工作簿（内容为 {kind}），可能是改了扩展名的其他文件", "not an Excel workbook (content looks like {kind}); probably another file renamed"),
-    "F008": ("error", "文件已损坏或不完整（压缩包无法打开：{reason}）", "the file is corrupt or truncated (zip cannot be opened: {reason})"),
+    "F007": ("error", "不是 Excel 工作簿（内容为{kind}），可能是改了扩展名的其他文件，请用模板（.xlsx）填报", "not an Excel workbook (the content is {kind}); probably another file renamed; please fill in the .xlsx template"),
+    "F008": ("error", "文件已损坏或不完整（{reason}），请重新保存后报送", "the file is corrupt or truncated ({reason}); save it again and resend"),
     "F009": ("error", "工作簿内部文件过多（{entries} 个，上限 {limit} 个）", "too many parts in the workbook ({entries}, limit {limit})"),
-    "F010": ("error", "疑似压缩炸弹：{entry} 解压后过大或压缩比过高（{reason}），已拒收", "suspected zip bomb: {entry} inflates too much ({reason}); rejected"),
-    "F011": ("error", "不是 Excel 工作簿（缺少 xl/workbook.xml，可能是 Word 文档或普通压缩包）", "not an Excel workbook (no xl/workbook.xml: a Word document or a plain zip?)"),
+    "F010": ("error", "疑似压缩炸弹：内部文件 {entry} 压缩比异常（{compressed} 字节解压为 {size} 字节，压缩比 {ratio}，上限 {limit}），已拒收", "suspected zip bomb: part {entry} inflates abnormally ({compressed} bytes to {size} bytes, ratio {ratio}, limit {limit}); rejected"),
+    "F011": ("error", "不是标准的 Excel 工作簿（{kind}）：请用 Excel、WPS 或 LibreOffice 打开确认，另存为 .xlsx 后重新报送", "not a standard Excel workbook ({kind}): open it in Excel, WPS or LibreOffice, save it as .xlsx and send it again"),
     "F012": ("error", "含宏的工作簿（.xlsm/vbaProject），出于安全原因拒收，请用模板（.xlsx）填报", "macro-enabled workbook (vbaProject) rejected for safety; use the .xlsx template"),
     "F013": ("error", "工作簿中的 XML 含有 DOCTYPE/实体声明（{entry}），出于安全原因拒收", "XML with DOCTYPE/entity declarations ({entry}) rejected for safety"),
     "F014": ("error", "工作簿内部文件被加密，无法读取", "encrypted parts inside the workbook; cannot read it"),
     "F015": ("skip", "不是电子表格文件（扩展名 {ext}），已跳过", "not a spreadsheet file (extension {ext}), skipped"),
-    "F016": ("error", "读取工作簿失败：{error}", "reading the workbook failed: {error}"),
+    "F016": ("error", "无法读取工作簿内容（文件可能已损坏，或不是由 Excel/WPS 正常保存的）：请用 Excel 或 WPS 打开确认，另存为 .xlsx 后重新报送", "reading the workbook failed ({error}): open it in Excel or WPS, save it as .xlsx and send it again"),
     "F017": ("error", "读取“{name}”时{reason_zh}，已放弃该文件（文件可能已损坏或被特意构造；请用 Excel/WPS 打开确认后另存为 .xlsx 再报送）", "reading '{name}' {reason_en}; file given up (damaged or crafted? open it in Excel/WPS, save it as .xlsx again and resend)"),
     "F018": ("error", "工作表“{sheet_name}”的数据范围过大（{ref}，共 {rows} 行；上限 {limit_rows} 行、{limit_cells} 个单元格），可能在表格下方或右侧粘贴了大量内容，请删除多余的行列后重新报送", "sheet '{sheet_name}' has an absurd used range ({ref}, {rows} rows; limit {limit_rows} rows, {limit_cells} cells): lots of content pasted below or beside the form? delete the extra rows/columns and resend"),
+    "F019": ("error", "工作簿内容过大：解压后 {size_mb} MB，上限 {limit_mb} MB（可能在表格中粘贴了大量内容或图片），请删除多余内容后重新报送", "the workbook is too large: {size_mb} MB inflated, limit {limit_mb} MB (lots of content or pictures pasted?); delete what is not needed and resend"),
     # -- is this our form? --
     "E001": ("error", "不是本表（{title}）：找不到“{form_sheet}”工作表和模板标识，可能是其他工作簿", "not this form ({title}): no '{form_sheet}' sheet and no template metadata; another workbook?"),
     "E002": ("error", "模板标识（隐藏的元数据表）已被删除，无法确认这是哪一个项目的模板，请使用下发的模板", "the template metadata (hidden sheet) was deleted; cannot tell which template this is; use the template sent to you"),
@@ -128,7 +129,7 @@ def get_lang(explicit: str | None = None) -> str:
 def issue_text(code: str, lang: str = "zh", **kw) -> str:
     _sev, zh, en = ISSUES[code]
     template = en if lang == "en" else zh
-    return template.format_map(_Blank(kw))
+    return template.format_map(_Blank(_named(kw, lang)))
 
 
 class _Blank(dict):
@@ -261,3 +262,61 @@ UI.update({
                           "{master} is a master and {other} is not: compare two masters, or two returns"),
     "diff_return_unreadable": ("{path}：{message}", "{path}: {message}"),
 })
+# Parameter values that are keys, not text: the file checks say *what* they found ("ods", "bad_zip") and
+# the message names it in the reader's language, so no code word reaches a Chinese message.
+PARAM_NAMES: dict[str, dict[str, tuple[str, str]]] = {
+    "format": {
+        "xls": (" Excel 97-2003（.xls）", "an Excel 97-2003 (.xls)"),
+        "et": (" WPS 表格（.et）", "a WPS spreadsheet (.et)"),
+        "xlsb": ("二进制工作簿（.xlsb）", "a binary workbook (.xlsb)"),
+        "ods": (" OpenDocument 表格（.ods）", "an OpenDocument spreadsheet (.ods)"),
+        "fods": ("平面 ODF 表格（.fods）", "a flat ODF spreadsheet (.fods)"),
+        "numbers": (" Apple Numbers 表格（.numbers）", "an Apple Numbers (.numbers)"),
+    },
+    "kind": {
+        "text": ("纯文本或 CSV", "plain text or CSV"),
+        "html": ("网页（HTML）", "a web page (HTML)"),
+        "pdf": (" PDF 文档", "a PDF document"),
+        "xml": (" XML 文件", "an XML file"),
+        "rtf": (" RTF 文档", "an RTF document"),
+        "archive": ("其他格式的压缩包（RAR、7z 等）", "another kind of archive (RAR, 7z …)"),
+        "unknown": ("无法识别的二进制数据", "unrecognised binary data"),
+        "doc": (" Word 97-2003 文档（.doc）", "a Word 97-2003 document (.doc)"),
+        "ppt": (" PowerPoint 97-2003 演示文稿（.ppt）", "a PowerPoint 97-2003 presentation (.ppt)"),
+        "ole": ("无法识别的 Office 97-2003 复合文档", "an unrecognised Office 97-2003 compound file"),
+        "docx": ("这是 Word 文档", "a Word document"),
+        "pptx": ("这是 PowerPoint 演示文稿", "a PowerPoint presentation"),
+        "odf": ("这是 OpenDocument 文本或演示文稿", "an OpenDocument text or presentation"),
+        "zip": ("普通压缩包，或内部结构不标准的工作簿", "a plain zip, or a workbook with a non-standard structure"),
+    },
+    "reason": {
+        # F002
+        "broken_symlink": ("链接指向的文件不存在", "a link to a file that does not exist"),
+        "missing": ("文件不存在", "the file does not exist"),
+        "not_regular_file": ("不是普通文件", "not a regular file"),
+        "unreadable": ("没有读取权限或读取出错", "no permission to read it, or a read error"),
+        # F008
+        "no_central_directory": ("找不到压缩包目录，可能只下载或复制了一部分", "no zip directory: only part of it downloaded or copied?"),
+        "bad_zip": ("压缩包无法打开", "the zip cannot be opened"),
+        "unreadable_zip": ("压缩包无法打开", "the zip cannot be opened"),
+        "duplicate_entry": ("含有重名的内部文件", "two parts with the same name"),
+        "unsupported_compression": ("使用了不支持的压缩方式", "an unsupported compression method"),
+        "entry_beyond_end": ("内部文件超出文件末尾，文件不完整", "a part runs past the end of the file: truncated"),
+        "size_mismatch": ("内部文件大小前后不一致", "a part's sizes disagree"),
+        "bad_local_header": ("内部文件头已损坏", "a damaged part header"),
+        "overlapping_entries": ("内部文件互相重叠，疑似特意构造", "overlapping parts (crafted?)"),
+        "bad_entry": ("内部文件无法解压或校验失败", "a part cannot be inflated or fails its checksum"),
+    },
+}
+
+
+def _named(kw: dict, lang: str) -> dict:
+    """*kw* with the values of key-like parameters (format, kind, reason) replaced by their names in *lang*."""
+    out = kw
+    for key, names in PARAM_NAMES.items():
+        value = kw.get(key)
+        if isinstance(value, str) and value in names:
+            if out is kw:
+                out = dict(kw)
+            out[key] = names[value][1 if lang == "en" else 0]
+    return out
