@@ -69,6 +69,11 @@ def form_values(res: FileResult) -> FormValues:
                       formats={k: v for k, v in formats.items() if k in typed and v})
 
 
+# Problems of a whole indicator or section row (empty where one is required, partly filled): the unit
+# fixes the row, not the one cell the message points at.
+ROW_CODES = ("E107", "E108", "E118")
+
+
 def _is_ref(cell: str) -> bool:
     try:
         parse_ref(cell)
@@ -101,6 +106,10 @@ def write_feedback(res: FileResult, registry: Registry, out_dir: Path, password:
         (r for r in registry.rows if r["单位编码"] == d.meta.get("unit_code")), None)
     if row is None:
         return None
+    from .reader import _input_refs, _slots_from_meta
+
+    slots = _slots_from_meta(spec, d.meta)  # the metadata is the unit's file: never trust it unchecked
+    input_refs = _input_refs(spec, slots)
     notes: dict[str, list] = {}
     problems = []
     for i in res.issues:
@@ -109,7 +118,11 @@ def write_feedback(res: FileResult, registry: Registry, out_dir: Path, password:
                          "工作表": i.sheet, "单元格": i.cell, "说明": msg})
         if i.sheet == spec.sheet and _is_ref(i.cell):
             notes.setdefault(i.cell, []).append(f"[{i.code}] {msg}")
-    slots = int(d.meta.get("slots") or spec.slots)
+            if i.code in ROW_CODES:  # the whole row is to fill in: shade all of it, the comment stays on one cell
+                row_no = parse_ref(i.cell)[0]
+                for ref in input_refs:
+                    if parse_ref(ref)[0] == row_no:
+                        notes.setdefault(ref, [])
     out_dir.mkdir(parents=True, exist_ok=True)
     target = out_dir / feedback_name(res, taken if taken is not None else set())
     with atomic_path(target) as tmp, open(tmp, "wb") as fh:
@@ -124,6 +137,15 @@ def wants_feedback(res: FileResult) -> bool:
 
 
 def write_all_feedback(results: list, registry: Registry, out_dir: Path, password: str, lang: str = "zh") -> list[Path]:
+    """One feedback workbook per distinct rejected return: byte-identical copies (sent twice, kept in two
+    folders) get one, for the newest copy."""
+    wanted = [r for r in results if wants_feedback(r)]
+    newest: dict[str, FileResult] = {}
+    for r in wanted:
+        if r.sha256:
+            best = newest.get(r.sha256)
+            if best is None or (r.mtime, r.path) > (best.mtime, best.path):
+                newest[r.sha256] = r
     taken: set[str] = set()
-    return [p for r in results if wants_feedback(r)
+    return [p for r in wanted if not r.sha256 or newest[r.sha256] is r
             for p in [write_feedback(r, registry, out_dir, password, lang, taken)] if p is not None]

@@ -426,7 +426,8 @@ def _highlight(wb, ws, notes: dict) -> None:
     red = wb.add_format({"bg_color": "#FFC7CE", "font_color": "#9C0006"})
     for ref, note in notes.items():
         ws.conditional_format(ref, {"type": "formula", "criteria": "=TRUE", "format": red})
-        ws.write_comment(ref, note[:2000], {"x_scale": 2.5, "y_scale": 2, "author": "xlperf"})
+        if note:  # an empty note shades a cell that belongs to a marked row, without a comment of its own
+            ws.write_comment(ref, note[:2000], {"x_scale": 2.5, "y_scale": 2, "author": "xlperf"})
 
 
 PROBLEMS_SHEET = "问题清单"
