@@ -456,7 +456,6 @@ def _write_problems(ws, problems: list, fmt: _Formats) -> None:
     ws.fit_to_pages(1, 0)
     ws.set_margins(left=0.4, right=0.4, top=0.6, bottom=0.6)
     ws.repeat_rows(0)
-    ws.print_area(0, 0, len(problems), len(cols) - 1)
     ws.freeze_panes(1, 0)
     ws.set_footer("&C第 &P 页，共 &N 页")
     ws.activate()
