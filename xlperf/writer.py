@@ -142,8 +142,12 @@ def _put_input(ws, ref: str, merge: str, value, fmt, formats: _Formats, align: s
     they were typed with, so the template reads back exactly as the return did."""
     import datetime as dt
 
-    if isinstance(value, bool):
-        value = "是" if value else "否"  # no boolean cell in the form; text the rules read the same way
+    if isinstance(value, bool):  # TRUE/FALSE typed into a cell: back as the same boolean
+        if merge and merge.split(":")[0] != merge.split(":")[-1]:
+            _put(ws, ref, merge, "", fmt)
+        r, c = parse_ref(ref)
+        ws.write_boolean(r, c, value, fmt)
+        return
     if isinstance(value, (dt.datetime, dt.date, dt.time)):
         kind = "datetime" if isinstance(value, dt.datetime) else ("date" if isinstance(value, dt.date) else "time")
         style = formats.input_with(align, num_format or _DATE_FORMAT[kind])
