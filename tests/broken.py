@@ -94,6 +94,16 @@ def _set(ref: str, value, sheet: str = SHEET) -> Callable:
     return edit
 
 
+def _typed(values: dict) -> Callable:
+    """Values as a spreadsheet stores what a user typed: ref -> (value, number format), e.g. 100% is (1, '0%')."""
+    def edit(wb):
+        for ref, (v, number_format) in values.items():
+            wb[SHEET][ref] = v
+            if number_format:
+                wb[SHEET][ref].number_format = number_format
+    return edit
+
+
 def _set_many(values: dict) -> Callable:
     def edit(wb):
         for ref, v in values.items():
@@ -158,7 +168,7 @@ def _defs() -> list[_Def]:
     q0 = LEVEL1["产出指标"][0]  # 数量指标
     cost = next(l2.name for l2 in SPEC.level2s if l2.cost)
     v10 = icell(q0, 0, "指标值")
-    # E101: every required input field left empty (资金用途 and 涉密 are prefilled by the template)
+    # E101: every required input field left empty
     for name in ("资金用途", "绩效目标", "3月底", "6月底", "10月底", "12月底", "涉密"):
         add(_Def(f"e101_{name}", "E101", SHEET, fcell(name), cells={fcell(name): None}))
     # E102: locked fields changed (protection removed)
@@ -233,7 +243,37 @@ def _defs() -> list[_Def]:
     add(_Def("w204_cost_ge_100", "W204", SHEET, icell(cost, 0, "指标值"), cells={icell(cost, 0, "指标值"): "≥100%"}, **w))
     add(_Def("w205_use_too_short", "W205", SHEET, fcell("资金用途"), cells={fcell("资金用途"): "购置"}, **w))
     add(_Def("w206_file_named_other", "W206", META, "project_code", **w))
+    d += _typed_defs()
     return d
+
+
+def _typed_defs() -> list[_Def]:
+    """One error each, beside values typed as numbers, percents, dates or formulas in cells that are fine:
+    a feedback workbook must carry those with their meaning (tests/test_feedback.py)."""
+    import datetime as dt
+
+    q0, q1, q2 = LEVEL1["产出指标"][:3]  # 数量指标, 质量指标, 时效指标
+    v10, v13, v16 = (icell(x, 0, "指标值") for x in (q0, q1, q2))
+    plan = [fcell(n) for n in ("3月底", "6月底", "10月底", "12月底")]
+    return [
+        _Def("typed_percent_value_e104", "E104", SHEET, plan[0], cells={plan[0]: 150},
+             edit=_typed({v13: (1, "0%")})),
+        _Def("typed_literal_percent_e117", "E117", SHEET, fcell("涉密"), cells={fcell("涉密"): "也许"},
+             edit=_typed({v16: (95, '0.00"%"')})),
+        _Def("typed_plan_percent_e110", "E110", SHEET, v10, cells={v10: "≥**%"},
+             edit=_typed({ref: (n, "0%") for ref, n in zip(plan, (0.25, 0.5, 0.75, 1))})),
+        _Def("typed_dates_e112", "E112", SHEET, v10, cells={v10: "≥95"},
+             edit=_typed({icell(q1, 0, "绩效指标描述"): (dt.date(2021, 12, 31), "yyyy-mm-dd"),
+                          icell(q2, 0, "绩效指标描述"): (dt.datetime(2021, 6, 30, 17, 30), "yyyy/m/d h:mm")})),
+        _Def("typed_numbers_in_text_e113", "E113", SHEET, icell(q0, 0, "三级指标"),
+             cells={icell(q0, 0, "三级指标"): "设" * 101},
+             edit=_typed({icell(q1, 0, "三级指标"): (2021, ""), icell(q2, 0, "绩效指标描述"): (3.5, ""),
+                          icell(q0, 0, "指标值确定依据"): (12, ""), fcell("资金用途"): (12345678, "")})),
+        _Def("typed_date_value_e111", "E111", SHEET, v16, cells={v16: None},
+             edit=_typed({v16: (dt.date(2021, 12, 31), "yyyy-mm-dd"), v13: (1, "0%")})),
+        _Def("typed_formula_e116", "E116", SHEET, icell(q1, 0, "绩效指标描述"),
+             cells={icell(q1, 0, "绩效指标描述"): "=1+1"}, edit=_typed({v16: (0.95, "0.0%")})),
+    ]
 
 
 def case_names() -> list[str]:

@@ -195,3 +195,9 @@ def sheet_of(doc: dict, name: str) -> dict:
     by_name = {s["name"]: s for s in doc["sheets"]}
     assert name in by_name, list(by_name)
     return by_name[name]
+
+
+def pdf_text(pdf: str | os.PathLike, page: int | None = None, timeout: float = 60) -> str:
+    """The text of *pdf* (or of one page) with ``pdftotext -layout``."""
+    rng = ["-f", str(page), "-l", str(page)] if page else []
+    return _run(["pdftotext", "-layout", *rng, str(pdf), "-"], timeout).stdout

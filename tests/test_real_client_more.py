@@ -433,7 +433,8 @@ def test_feedback_as_libreoffice_sees_it(pspec, feedback, feedback_inspected):
     require_soffice()
     (f,) = feedback["report"]["files"]
     form = sheet_of(feedback_inspected, pspec.sheet)
-    assert feedback_inspected["sheets"][0]["name"] == pspec.sheet
+    # the problem list is the first tab (what the unit reads first); the form keeps its name
+    assert [s["name"] for s in feedback_inspected["sheets"][:2]] == ["问题清单", pspec.sheet]
     assert form["protected"] is True and form["visible"] is True
     assert sheet_of(feedback_inspected, pspec.meta_sheet)["visible"] is False
     # the unit's values are prefilled where they were typed, including the wrong ones

@@ -21,9 +21,15 @@ def _generic(code: str) -> str:
 def guide_lines(spec: FormSpec) -> list[tuple[str, str]]:
     """(kind, text) lines: kind 'h' heading, 'b' bold, 'p' plain."""
     out = [("h", f"{spec.title} 填报说明（{spec.year} 年度）"), ("p", "")]
-    out.append(("p", "1. 只填写浅黄色底纹的单元格；其他内容（单位、项目编码、项目名称、预算金额）由财务部门锁定，请勿修改。"))
-    out.append(("p", "2. 不要插入、删除行或拆分合并单元格；指标行不够时，请联系财务部门重新生成模板。"))
-    out.append(("p", "3. 不要更改工作表名称，不要删除隐藏的工作表；文件名可以修改，系统按表内信息识别项目。"))
+    # Every sentence names only what this form has: the unit-level form has no project fields and no indicator rows.
+    locked = "、".join(f.name for f in spec.locked_fields)
+    out.append(("p", f"1. 只填写浅黄色底纹的单元格；其他内容（{locked}）由财务部门锁定，请勿修改。"))
+    if spec.groups:
+        rows = "指标行不够时，请联系财务部门重新生成模板。"
+    else:
+        rows = "；".join(f"“{sec.name}”最多填写 {sec.slots} 项" for sec in spec.sections) + "。" if spec.sections else ""
+    out.append(("p", f"2. 不要插入、删除行或拆分合并单元格；{rows}"))
+    out.append(("p", f"3. 不要更改工作表名称，不要删除隐藏的工作表；文件名可以修改，系统按表内的{spec.key}识别报表。"))
     out.append(("p", ""))
     out.append(("b", "需要填写的内容："))
     for f in spec.input_fields:
@@ -49,6 +55,10 @@ def guide_lines(spec: FormSpec) -> list[tuple[str, str]]:
     out.append(("p", ""))
     out.append(("b", "以下情况会被退回："))
     for code in _CONTENT_CODES.get(spec.kind, _CONTENT_CODES["project"]):
+        if code == "E108" and not spec.groups:  # the message speaks of indicator rows; here it is a section row
+            names = "、".join(f"“{sec.name}”" for sec in spec.sections)
+            out.append(("p", f"· [{code}] {names}的某一行只填了标题或只填了内容"))
+            continue
         out.append(("p", f"· [{code}] {_generic(code)}"))
     out.append(("p", "· 修改了锁定内容、删除或改名工作表、使用旧版模板、文件加密或含宏。"))
     return out

@@ -76,7 +76,7 @@ def _num_formats(zf: "_Parts") -> list[str]:
         styles = zf.read("xl/styles.xml")
     except KeyError:
         return []
-    custom = {int(m.group(1)): m.group(2).decode("utf-8", "replace")
+    custom = {int(m.group(1)): _unescape(m.group(2).decode("utf-8", "replace"))  # 0.00"%" is stored 0.00&quot;%&quot;
               for m in re.finditer(rb'<numFmt\b[^>]*numFmtId="(\d+)"[^>]*formatCode="([^"]*)"', styles)}
     xfs = re.search(rb"<cellXfs\b.*?</cellXfs>", styles, re.S)
     out = []

@@ -14,7 +14,7 @@ import xlsxwriter
 
 from . import __version__
 from .model import text
-from .spec import FormSpec, parse_ref
+from .spec import FormSpec, make_ref, parse_ref
 
 INPUT_BG = "#FFF2CC"
 LABEL_BG = "#F2F2F2"
@@ -27,6 +27,9 @@ class FormValues:
     fields: dict = field(default_factory=dict)
     indicators: dict = field(default_factory=dict)  # level2 -> list of {column name: value}
     sections: dict = field(default_factory=dict)  # section name -> list of {"标题", "内容"}
+    # A1 ref -> number format code of a value as the unit typed it (a percent, a date): written back
+    # with it, a number keeps its meaning (1 formatted 0% is 100%, not 1).
+    formats: dict = field(default_factory=dict)
 
 
 def format_source(template: str, row: dict) -> str:
@@ -106,6 +109,15 @@ class _Formats:
         self.plain = wb.add_format({"font_name": font, "font_size": 11, "text_wrap": True, "valign": "top"})
         self.bold = wb.add_format({"font_name": font, "font_size": 11, "bold": True, "valign": "top"})
         self.head = wb.add_format({"font_name": font, "font_size": 14, "bold": True})
+        self.cell = wb.add_format({**base, "align": "left", "valign": "top"})
+        self._wb, self._inp, self._variants = wb, inp, {}
+
+    def input_with(self, align: str, num_format: str):
+        """An input cell format carrying a returned value's own number format (made once per workbook)."""
+        key = (align, num_format)
+        if key not in self._variants:
+            self._variants[key] = self._wb.add_format({**self._inp, "align": align, "num_format": num_format})
+        return self._variants[key]
 
 
 def _put(ws, ref: str, merge: str, value, fmt):
@@ -120,6 +132,36 @@ def _put(ws, ref: str, merge: str, value, fmt):
         ws.write_number(r, c, value, fmt)
     else:
         ws.write_string(r, c, str(value), fmt)
+
+
+_DATE_FORMAT = {"datetime": "yyyy-mm-dd hh:mm:ss", "date": "yyyy-mm-dd", "time": "hh:mm:ss"}
+
+
+def _put_input(ws, ref: str, merge: str, value, fmt, formats: _Formats, align: str, num_format: str = ""):
+    """Write a unit's value with its type: numbers and dates stay numbers and dates, in the number format
+    they were typed with, so the template reads back exactly as the return did."""
+    import datetime as dt
+
+    if isinstance(value, bool):  # TRUE/FALSE typed into a cell: back as the same boolean
+        if merge and merge.split(":")[0] != merge.split(":")[-1]:
+            _put(ws, ref, merge, "", fmt)
+        r, c = parse_ref(ref)
+        ws.write_boolean(r, c, value, fmt)
+        return
+    if isinstance(value, (dt.datetime, dt.date, dt.time)):
+        kind = "datetime" if isinstance(value, dt.datetime) else ("date" if isinstance(value, dt.date) else "time")
+        style = formats.input_with(align, num_format or _DATE_FORMAT[kind])
+        if merge and merge.split(":")[0] != merge.split(":")[-1]:
+            _put(ws, ref, merge, "", style)
+        r, c = parse_ref(ref)
+        ws.write_datetime(r, c, value, style)
+        return
+    if isinstance(value, dt.timedelta):
+        value = value.total_seconds() / 86400  # a duration is a number of days to a spreadsheet
+        num_format = num_format or "[h]:mm:ss"
+    if num_format and isinstance(value, (int, float)):
+        fmt = formats.input_with(align, num_format)
+    _put(ws, ref, merge, value, fmt)
 
 
 def _number_or_text(value):
@@ -196,12 +238,16 @@ def _write_form_sheet(wb, ws, spec: FormSpec, row: dict, values: FormValues, slo
         style = {"title": fmt.title, "unit": fmt.unit}.get(lb.style, fmt.label)
         _put(ws, lb.cell, lb.merge, lb.text.format(title=spec.title), style)
     locked = locked_values(spec, row)
+    heights: dict[int, float] = {}  # row -> height that shows every text of the row, on screen and printed
     for f in spec.fields:
         r, c = parse_ref(f.cell)
+        width = sum(spec.widths[parse_ref(f.merge.split(":")[0])[1]:parse_ref(f.merge.split(":")[-1])[1] + 1]) if f.merge else spec.widths[c]
         if f.height:
             v = values.fields.get(f.name, "")
-            width = sum(spec.widths[parse_ref(f.merge.split(":")[0])[1]:parse_ref(f.merge.split(":")[-1])[1] + 1]) if f.merge else spec.widths[c]
-            ws.set_row(r, _text_height(str(v), width, f.height) if v else f.height)
+            heights[r] = max(heights.get(r, 0), _text_height(str(v), width, f.height) if v else f.height)
+        elif f.locked and f.type != "money" and f.style != "unit_line" and _lines(locked[f.name], width) > 1:
+            # a long project name wraps; without the row height it prints cut to its first line
+            heights[r] = max(heights.get(r, 0), _text_height(locked[f.name], width, base=0))
         if f.locked:
             style = fmt.locked_money if f.type == "money" else (fmt.unit_line if f.style == "unit_line" else fmt.locked_text)
             value = _number_or_text(locked[f.name]) if f.type == "money" else locked[f.name]
@@ -209,13 +255,16 @@ def _write_form_sheet(wb, ws, spec: FormSpec, row: dict, values: FormValues, slo
             continue
         value = values.fields.get(f.name, f.default or row.get(f.name) or "")
         style = fmt.input_percent if f.type == "percent" else (fmt.input_center if f.choices else fmt.input_text)
-        if f.type == "percent":
+        if f.type == "percent" and isinstance(value, str):
             value = _number_or_text(value)
-        _put(ws, f.cell, f.merge, value, style)
+        align = "center" if f.type == "percent" or f.choices else "left"
+        _put_input(ws, f.cell, f.merge, value, style, fmt, align, values.formats.get(f.cell, ""))
         v = _validation_for_field(f, lists)
         if v:
             target = f.merge or f.cell
             ws.data_validation(target.split(":")[0] + ":" + target.split(":")[-1], v)
+    for r, h in heights.items():
+        ws.set_row(r, h)
     if spec.groups:
         _write_indicator_table(ws, spec, values, slots, fmt, lists)
     for sec in spec.sections:
@@ -244,8 +293,12 @@ def _write_indicator_table(ws, spec: FormSpec, values: FormValues, slots: int, f
             v = item.get(col.name, "")
             if v is None or v == "":
                 ws.write_blank(s.row0, cc, None, fmt.input_text)
-            else:
-                ws.write_string(s.row0, cc, str(v), fmt.input_text)
+            elif v.__class__ is str:
+                ws.write_string(s.row0, cc, v, fmt.input_text)
+            else:  # a number or a date as the unit typed it (a feedback workbook)
+                ref = make_ref(s.row0, cc)
+                _put_input(ws, ref, "", v, fmt.input_text, fmt, "left",
+                           values.formats.get(ref, ""))
     first, last = rows[0].row0, rows[-1].row0
     for col in spec.columns:
         cc = parse_ref(col.col + "1")[1]
@@ -281,11 +334,16 @@ def _write_section(ws, spec, sec, values: FormValues, fmt: _Formats):
 _CN_NUM = "一二三四五六七八九十"
 
 
+def _lines(text: str, width_chars: int) -> int:
+    """Lines a wrapped text takes in a cell `width_chars` wide (CJK characters count two columns)."""
+    per_line = max(4, int(width_chars * 0.9))  # a CJK glyph is a little over two columns, and cells have padding
+    return sum(max(1, -(-sum(2 if ord(ch) > 0x2E7F else 1 for ch in part) // per_line))
+               for part in (text or "").splitlines() or [""])
+
+
 def _text_height(text: str, width_chars: int, base: int = 60) -> int:
     """Row height (points) that shows a prefilled text: spreadsheets never auto-fit merged cells."""
-    per_line = max(8, width_chars // 2)  # CJK characters are two columns wide
-    lines = sum(max(1, -(-len(part) // per_line)) for part in (text or "").splitlines() or [""])
-    return max(base, min(409, 15 * lines + 6))
+    return max(base, min(409, 15 * _lines(text, width_chars) + 6))
 
 
 def _page_setup(ws, spec: FormSpec, slots: int):
@@ -330,6 +388,8 @@ def _write_guide(wb, spec: FormSpec, fmt: _Formats):
 
     ws = wb.add_worksheet(spec.guide_sheet)
     ws.set_column(0, 0, 100)
+    ws.set_paper(9)  # A4, one page wide: the long lines wrap instead of running onto a second page
+    ws.fit_to_pages(1, 0)
     for i, (kind, line) in enumerate(guide_lines(spec)):
         ws.write_string(i, 0, line, {"h": fmt.head, "b": fmt.bold}.get(kind, fmt.plain))
     ws.protect()
@@ -347,6 +407,8 @@ def write_template(spec: FormSpec, row: dict, target, *, password: str, slots: i
     wb = xlsxwriter.Workbook(target, {"in_memory": True})
     _set_properties(wb, spec)
     fmt = _Formats(wb, spec.font)
+    # The problem list is the first tab and opens first: it is what the unit reads before anything else.
+    problems_ws = wb.add_worksheet(PROBLEMS_SHEET) if problems else None
     ws = wb.add_worksheet(spec.sheet)
     _write_guide(wb, spec, fmt)
     lists = _write_lists(wb, spec)
@@ -354,10 +416,11 @@ def write_template(spec: FormSpec, row: dict, target, *, password: str, slots: i
     _page_setup(ws, spec, slots)
     if notes:
         _highlight(wb, ws, notes)
-    if problems:
-        _write_problems(wb, problems, fmt)
     ws.protect(password, {"select_locked_cells": True, "select_unlocked_cells": True, "format_rows": True})
-    ws.activate()
+    if problems_ws is not None:
+        _write_problems(problems_ws, problems, fmt)
+    else:
+        ws.activate()
     _write_meta(wb, spec, row, slots, meta_extra or {}, password)
     wb.close()
 
@@ -367,19 +430,40 @@ def _highlight(wb, ws, notes: dict) -> None:
     red = wb.add_format({"bg_color": "#FFC7CE", "font_color": "#9C0006"})
     for ref, note in notes.items():
         ws.conditional_format(ref, {"type": "formula", "criteria": "=TRUE", "format": red})
-        ws.write_comment(ref, note[:2000], {"x_scale": 2.5, "y_scale": 2, "author": "xlperf"})
+        if note:  # an empty note shades a cell that belongs to a marked row, without a comment of its own
+            ws.write_comment(ref, note[:2000], {"x_scale": 2.5, "y_scale": 2, "author": "xlperf"})
 
 
-def _write_problems(wb, problems: list, fmt: _Formats) -> None:
-    ws = wb.add_worksheet("问题清单")
+PROBLEMS_SHEET = "问题清单"
+# Column widths of the 问题清单 (characters); the message column takes what an A4 landscape page leaves.
+_PROBLEM_WIDTHS = {"代码": 7, "级别": 6, "工作表": 16, "单元格": 9}
+_MESSAGE_WIDTH = 88
+
+
+def _write_problems(ws, problems: list, fmt: _Formats) -> None:
+    """One row per issue, printed on A4 landscape one page wide, the header repeated on every page."""
     cols = list(problems[0].keys())
+    widths = [_PROBLEM_WIDTHS.get(c, _MESSAGE_WIDTH) for c in cols]
     for ci, c in enumerate(cols):
         ws.write_string(0, ci, c, fmt.label)
-        ws.set_column(ci, ci, 60 if c in ("说明", "message") else 14)
+        ws.set_column(ci, ci, widths[ci])
     for ri, p in enumerate(problems, start=1):
+        lines = 1
         for ci, c in enumerate(cols):
-            ws.write_string(ri, ci, str(p.get(c, "")), fmt.plain)
+            v = str(p.get(c, ""))
+            ws.write_string(ri, ci, v, fmt.cell)
+            lines = max(lines, _lines(v, widths[ci]))
+        if lines > 1:  # spreadsheets do not grow a row for wrapped text they did not type themselves
+            ws.set_row(ri, 15 * lines + 4)
+    ws.set_paper(9)  # A4
+    ws.set_landscape()
+    ws.fit_to_pages(1, 0)
+    ws.set_margins(left=0.4, right=0.4, top=0.6, bottom=0.6)
+    ws.repeat_rows(0)
+    ws.freeze_panes(1, 0)
+    ws.set_footer("&C第 &P 页，共 &N 页")
     ws.activate()
+    ws.set_first_sheet()
 
 
 def _set_properties(wb, spec: FormSpec):
