@@ -7,7 +7,7 @@ fixtures: 3 inspects, 2 fills, 3 PDF exports. One collection round is built from
 seed (like ``xlperf demo``, but with one return broken and one project missing, so the master
 shows every state):
 
-1. the unit-level form 部门整体绩效目标 (spec ``unit_2021``): protection, unlocked cells and
+1. the unit-level form 部门整体绩效目标 (spec ``unit``): protection, unlocked cells and
    hidden metadata as LibreOffice sees them; filled through LibreOffice with the seed's Part 1,
    it validates and every paragraph reaches the master's 部门整体目标 sheet unchanged;
    printed to ``docs/img/template_unit.png``;
@@ -147,7 +147,7 @@ def pspec():
 
 @pytest.fixture(scope="module")
 def uspec():
-    return load_spec("unit_2021")
+    return load_spec("unit")
 
 
 @pytest.fixture(scope="module")

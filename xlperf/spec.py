@@ -7,8 +7,10 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-DEFAULT_FORM = "project_2021"
-UNIT_FORM = "unit_2021"
+DEFAULT_FORM = "project"
+UNIT_FORM = "unit"
+# Names the bundled specs had before they were renamed (files made then name them in scripts and docs).
+SPEC_ALIASES = {"project_2021": "project", "unit_2021": "unit"}
 
 
 def col_index(col: str) -> int:
@@ -272,6 +274,7 @@ def load_spec(name: str = DEFAULT_FORM) -> FormSpec:
     """A bundled spec by name (templates/NAME.toml) or a path to a spec file."""
     if name.endswith(".toml") or "/" in name:
         return load_spec_file(name)
+    name = SPEC_ALIASES.get(name, name)
     return load_spec_file(data_dir("templates") / f"{name}.toml")
 
 
