@@ -206,14 +206,16 @@ def build_tables(report: Report, registry: Registry, lang: str = "zh") -> dict[s
 # columns (来源…) stay on screen but out of the print area: the print fits one page wide.
 WRAP_COLS = {"项目名称", "资金用途", "绩效目标", "三级指标", "绩效指标描述", "指标值确定依据", "说明", "内容", "标题",
              "原始指标值", "单位名称", "情况"}
-WRAP_WIDTH = 30
+WRAP_WIDTH = 24
+TRAILING_UNPRINTED = {"来源文件", "来源工作表", "来源单元格", "年度"}  # (年度 is in every page header)
 _WIDE = re.compile(r"[\u1100-\u115f\u2e80-\ua4cf\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff60\uffe0-\uffe6]")
 
 
 def _display_len(v) -> int:
-    """Width in Excel character units: CJK and full-width characters count two."""
+    """Width in Excel character units: CJK and full-width characters count two, capitals and digits
+    a little over one (a 21-character project code needs ~24 units)."""
     s = str(v or "")
-    return len(s) + len(_WIDE.findall(s))
+    return len(s) + len(_WIDE.findall(s)) + sum(1 for ch in s if ch.isupper() or ch.isdigit()) // 7
 
 
 def _width(col: str, rows: list) -> int:
@@ -229,9 +231,11 @@ def _print_setup(ws, name: str, cols: list, n_rows: int, title: str) -> None:
     ws.fit_to_pages(1, 0)
     ws.set_margins(left=0.4, right=0.4, top=0.6, bottom=0.6)
     ws.repeat_rows(0)
-    source = [i for i, c in enumerate(cols) if c.startswith("来源")]
-    if source:  # the columns before the provenance; 概览 has none, so its chart below the table prints too
-        ws.print_area(0, 0, max(1, min(n_rows, EXCEL_MAX_ROWS - 1)), max(0, source[0] - 1))
+    last = len(cols)
+    while last > 1 and cols[last - 1] in TRAILING_UNPRINTED:
+        last -= 1
+    if last < len(cols):  # 概览 has no trailing provenance, so its area stays open and its chart prints too
+        ws.print_area(0, 0, max(1, min(n_rows, EXCEL_MAX_ROWS - 1)), last - 1)
     ws.set_header(f"&L{_hf(title)}&R{_hf(name)}")
     ws.set_footer("&C第 &P 页，共 &N 页")
 
@@ -319,7 +323,7 @@ def _rows_xml(cols: list, rows: list, styles: dict, batch: int = 2000):
     plan = []
     for i, c in enumerate(cols):
         s = styles.get(c, 0)
-        plan.append((c, f'<c r="{col_letter(i)}\0"', f' s="{s}"><v>' if s else "><v>", {}))
+        plan.append((c, f'<c r="{col_letter(i)}\0"' + (f' s="{s}"' if s else ""), "><v>", {}))
     out = []
     for ri, row in enumerate(rows, start=2):
         get = row.get
