@@ -244,15 +244,17 @@ def test_document_style_is_a4_gongwen(round2, tmp_path):
 # ------------------------------------------------------------------ render -----
 def test_rendered_pdf_is_a4_with_every_code_on_one_line(round2, tmp_path):
     require_soffice(need_poppler=True)
-    proc = run_cli("publish", round2["full"], "-o", tmp_path, "--unit", round2["unit_a"][0], "--pdf")
+    proc = run_cli("publish", round2["full"], "-o", tmp_path, "--pdf")
     assert proc.returncode == 0, proc.stderr
-    pdf = tmp_path / _doc_name(round2["unit_a"]).replace(".docx", ".pdf")
-    assert pdf.exists(), proc.stdout
-    info = pdf_page_count_and_sizes(pdf)
-    assert info["pages"] >= len(round2["codes_a"]) + 1  # each 绩效目标表 starts a page
-    assert all(abs(w - 595.3) < 1 and abs(h - 841.9) < 1 for w, h in info["sizes"])
-    layout = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True).stdout
-    assert sorted(CODE.findall(layout)) == sorted(round2["codes_a"])  # each once, never broken
+    for unit, codes in ((round2["unit_a"], round2["codes_a"]), (UNIT_B, round2["codes_b"])):
+        pdf = tmp_path / _doc_name(unit).replace(".docx", ".pdf")
+        assert pdf.exists() and f"已生成 {pdf}" in proc.stdout, proc.stdout
+        info = pdf_page_count_and_sizes(pdf)
+        assert info["pages"] >= len(codes) + 1  # each 绩效目标表 starts a page
+        assert all(abs(w - 595.3) < 1 and abs(h - 841.9) < 1 for w, h in info["sizes"])  # A4 portrait
+        layout = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True).stdout
+        assert sorted(CODE.findall(layout)) == sorted(codes)  # each once, never broken
+        assert layout.lstrip().startswith(unit[1][:6])
 
 
 def test_master_carries_the_year_and_print_setup(round2):

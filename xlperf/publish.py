@@ -187,23 +187,21 @@ def publish(master_path: Path, out: Path, pdf: bool = True, unit: str | None = N
         if u.gaps:
             result.marked.append(u)
         target = out if single else out / document_name(u, round_year)
-        result.written.extend(_write_document(u, round_year, target, pdf))
+        _write_document(u, round_year, target)
+        result.written.append(target)
+    if pdf and result.written and shutil.which("soffice"):
+        pdfs = to_pdfs(list(result.written))  # one LibreOffice start for all units
+        result.written = [p for d in result.written for p in (d, pdfs.get(d)) if p]
     return result
 
 
-def _write_document(u: UnitContent, year: str, target: Path, pdf: bool) -> list[Path]:
+def _write_document(u: UnitContent, year: str, target: Path) -> None:
     doc = build_unit_document(u, year)
     _fixed_core(doc, f"{u.name}{year}年部门预算绩效目标")
     target.parent.mkdir(parents=True, exist_ok=True)
     with atomic_path(target) as tmp:
         doc.save(str(tmp))
         normalise_zip(tmp)
-    written = [target]
-    if pdf and shutil.which("soffice"):
-        p = to_pdf(target)
-        if p:
-            written.append(p)
-    return written
 
 
 def _fixed_core(doc, title: str):
@@ -240,13 +238,21 @@ def normalise_zip(path: Path) -> None:
 
 def to_pdf(docx_path: Path, timeout: int = 180) -> Path | None:
     """PDF through LibreOffice headless with a private profile; None when conversion fails."""
-    docx_path.with_suffix(".pdf").unlink(missing_ok=True)  # a stale PDF of an earlier run is no success
-    with tempfile.TemporaryDirectory(prefix="xlperf-lo-") as prof:
-        cmd = ["soffice", f"-env:UserInstallation=file://{prof}", "--headless", "--norestore",
-               "--convert-to", "pdf", "--outdir", str(docx_path.parent), str(docx_path)]
-        try:
-            subprocess.run(cmd, capture_output=True, timeout=timeout, check=False)
-        except (OSError, subprocess.TimeoutExpired):
-            return None
-    pdf = docx_path.with_suffix(".pdf")
-    return pdf if pdf.exists() else None
+    return to_pdfs([docx_path], timeout).get(docx_path)
+
+
+def to_pdfs(docs: list[Path], timeout: int = 180) -> dict[Path, Path]:
+    """Each document's PDF beside it, in one LibreOffice run per folder; a failed one is left out."""
+    by_dir: dict[Path, list[Path]] = {}
+    for d in docs:
+        d.with_suffix(".pdf").unlink(missing_ok=True)  # a stale PDF of an earlier run is no success
+        by_dir.setdefault(d.parent, []).append(d)
+    for folder, group in by_dir.items():
+        with tempfile.TemporaryDirectory(prefix="xlperf-lo-") as prof:
+            cmd = ["soffice", f"-env:UserInstallation=file://{prof}", "--headless", "--norestore",
+                   "--convert-to", "pdf", "--outdir", str(folder), *map(str, group)]
+            try:
+                subprocess.run(cmd, capture_output=True, timeout=timeout + 30 * len(group), check=False)
+            except (OSError, subprocess.TimeoutExpired):
+                continue
+    return {d: d.with_suffix(".pdf") for d in docs if d.with_suffix(".pdf").exists()}
