@@ -1,4 +1,4 @@
-"""Issue 5: publish, prefill, exports, reproducible outputs and the newest-return rule of consolidate."""
+"""Prefill, exports, reproducible outputs and the newest-return rule of consolidate (publish: test_publish.py)."""
 from __future__ import annotations
 
 import hashlib
@@ -6,56 +6,11 @@ import json
 import re
 from pathlib import Path
 
-import docx
 import openpyxl
 import pyarrow.parquet as pq
 
 from conftest import resave_return, run_cli
-from xlperf.fill import load_projects, load_unit
-
-
-def _docx_text(path: Path) -> tuple[list[str], list[list[list[str]]]]:
-    d = docx.Document(str(path))
-    paras = [p.text for p in d.paragraphs]
-    tables = [[[c.text for c in row.cells] for row in t.rows] for t in d.tables]
-    return paras, tables
-
-
-def test_publish_rebuilds_the_seed_document(demo_dir):
-    doc = demo_dir / "绩效目标公开文本.docx"
-    assert doc.exists()
-    paras, tables = _docx_text(doc)
-    seed = list(load_projects().values())
-    titles = [p for p in paras if p.endswith("绩效目标表")]
-    assert titles == [f"{i}.{p['项目名称']}绩效目标表" for i, p in enumerate(seed, start=1)]
-    assert any("226.42" in p for p in paras)
-    assert len(tables) == 15
-    for project, table in zip(seed, tables):
-        body = table[8:]
-        assert len(body) == 9
-        for want, row in zip(project["indicators"], body):
-            assert row[4] == want["指标值"]
-            # 涉密 exactly where the seed shows it (the seed text is what projects.json holds)
-            assert row[2] == want["三级指标"] and row[3] == want["绩效指标描述"]
-            assert row[5] == want["指标值确定依据"]
-        goals = table[6][1]
-        if project["涉密"]:
-            assert re.fullmatch(r"(\d\.涉密\n?)+", goals) and goals == project["绩效目标"]
-        else:
-            assert goals == project["绩效目标"].strip()
-        assert table[1][1] == project["项目编码"]
-    unit = load_unit()
-    assert "第一部分 部门整体绩效目标" in paras
-    assert unit["总体绩效目标"].splitlines()[0] in paras
-    assert all(any(item["标题"] in p for p in paras) for item in unit["工作保障措施"])
-
-
-def test_secret_counts_match_the_seed(demo_dir):
-    _paras, tables = _docx_text(demo_dir / "绩效目标公开文本.docx")
-    published = sum(cell == "涉密" for t in tables for row in t[8:] for cell in row)
-    seed = sum(v == "涉密" for p in load_projects().values() for i in p["indicators"]
-               for v in (i["三级指标"], i["绩效指标描述"], i["指标值确定依据"]))
-    assert published == seed == 7 * 18 + 2 * 9
+from xlperf.fill import load_projects
 
 
 def test_exports_csv_parquet(demo_dir):

@@ -39,9 +39,9 @@ HELP = {
     "deadline": ("催报截止日期（YYYY-MM-DD），写入每个单位的催报通知。", "deadline (YYYY-MM-DD) written into each unit's reminder."),
     "status_feedback": ("反馈工作簿所在文件夹（validate --feedback 的输出）：催报通知注明每个退回项目要发送的反馈文件。", "folder of the feedback workbooks (validate --feedback): each reminder names the feedback file to send."),
     "diff_json": ("把比较结果写成 JSON 文件。", "write the comparison as JSON."),
-    "publish": ("由汇总表生成公开文本（.docx，涉密内容按规定以“涉密”代替）；有 LibreOffice 时同时生成 PDF。", "build the disclosure document (.docx, classified content shown as 涉密) from a master; a PDF too when LibreOffice is present."),
+    "publish": ("由汇总表为每个单位生成一份公开文本（{单位编码}_{单位名称}_{年度}年部门预算绩效目标.docx，涉密内容以“涉密”代替）；有 LibreOffice 时同时生成 PDF。缺部门整体绩效目标表或有项目未报送的单位不生成（退出码 1）。", "build one disclosure document per unit from a master ({单位编码}_{单位名称}_{年度}年部门预算绩效目标.docx, classified content shown as 涉密); a PDF too when LibreOffice is present. A unit whose unit-level form or any project is missing is not published (exit 1)."),
     "master_in": ("汇总表（xlperf consolidate 的输出）。", "the master workbook (output of xlperf consolidate)."),
-    "docx_out": ("输出的 .docx 路径。", "output .docx path."),
+    "docx_out": ("输出文件夹（每个单位一份）；只生成一个单位时也可给出 .docx 文件路径。", "output folder (one document per unit); a .docx file path when exactly one unit is published."),
     "pdf": ("有 LibreOffice 时同时转换为 PDF。", "also convert to PDF when LibreOffice is present."),
     "jobs": ("并行读取的进程数；默认用本机全部可用的 CPU 核（文件很少时用 1 个）。", "worker processes for reading; default: every usable CPU core (1 for small batches)."),
     "jobs_generate": ("并行生成模板的进程数；默认用本机全部可用的 CPU 核。", "processes writing templates; default: every usable CPU core."),
@@ -58,6 +58,9 @@ HELP = {
     "zip": ("另为每个单位打一个 .zip 压缩包（便于邮件发送）。", "also write one .zip per unit (ready to mail)."),
     "registry_metavar": ("项目库", "REGISTRY"),
     "paths_metavar": ("文件或文件夹…", "PATHS..."),
+    "publish_unit": ("只生成该单位编码的公开文本。", "publish this unit code only."),
+    "allow_incomplete": ("缺项的单位也生成公开文本，缺项处标明“（未报送）”。", "publish incomplete units too, with the gaps marked （未报送）."),
+    "publish_year": ("年度（默认取汇总表中的年度）。", "the year (default: the year the master carries)."),
 }
 
 
@@ -436,15 +439,30 @@ def build_app() -> typer.Typer:
     @app.command("publish", help=h("publish"))
     def publish_cmd(master: Path = typer.Argument(..., help=h("master_in")),
                     out: Path = typer.Option(..., "-o", "--out", help=h("docx_out")),
-                    pdf: bool = typer.Option(True, "--pdf/--no-pdf", help=h("pdf"))):
+                    pdf: bool = typer.Option(True, "--pdf/--no-pdf", help=h("pdf")),
+                    unit: Optional[str] = typer.Option(None, "--unit", help=h("publish_unit")),
+                    allow_incomplete: bool = typer.Option(False, "--allow-incomplete", help=h("allow_incomplete")),
+                    year: Optional[int] = typer.Option(None, "--year", min=1900, max=2999, help=h("publish_year"))):
         from .publish import PublishError, publish
 
         try:
-            written = publish(master, out, pdf=pdf)
+            result = publish(master, out, pdf=pdf, unit=unit, allow_incomplete=allow_incomplete, year=year)
         except PublishError as exc:
-            _err(str(exc))
-        for p in written:
+            _err(exc.message(LANG))
+        except OSError as exc:
+            _err(f"{out}: {exc.strerror or exc}")
+        sep = "；" if LANG == "zh" else "; "
+        for u in result.withheld:
+            typer.echo(ui("publish_withheld", LANG, unit=u.code, name=u.name,
+                          gaps=sep.join(g.message(LANG) for g in u.gaps)), err=True)
+        for u in result.marked:
+            for g in u.gaps:
+                typer.echo(ui("publish_marked", LANG, unit=u.code, name=u.name, gap=g.message(LANG)))
+        for p in result.written:
             typer.echo(ui("published", LANG, path=p))
+        typer.echo(ui("publish_summary", LANG, year=result.year, withheld=len(result.withheld),
+                      published=len({p.with_suffix("") for p in result.written})))
+        raise typer.Exit(1 if result.withheld else 0)
 
     @app.command("demo", help=h("demo"))
     def demo_cmd(out: Path = typer.Option(Path("xlperf-demo"), "-o", "--out", help=h("demo_out"))):

@@ -20,7 +20,7 @@ SHEETS = ("项目汇总", "绩效指标", "问题清单", "未报送", "概览",
 EXCEL_MAX_ROWS = 1_048_576
 PLAN = ("3月底", "6月底", "10月底", "12月底")
 PROJECT_COLUMNS = ["单位编码", "单位名称", "项目编码", "项目名称", "预算数", "财政资金", "其他资金", "资金用途",
-                   *PLAN, "涉密", "绩效目标", "指标数", "提示数", "来源文件", "来源工作表", "来源单元格"]
+                   *PLAN, "涉密", "绩效目标", "指标数", "提示数", "来源文件", "来源工作表", "来源单元格", "年度"]
 INDICATOR_COLUMNS = ["项目编码", "项目名称", "一级指标", "二级指标", "三级指标", "绩效指标描述", "计算符号", "指标值",
                      "计量单位", "指标值确定依据", "涉密", "原始指标值", "来源文件", "来源工作表", "来源单元格"]
 ISSUE_COLUMNS = ["来源文件", "状态", "项目编码", "代码", "级别", "工作表", "单元格", "说明"]
@@ -61,7 +61,8 @@ def project_rows(report: Report) -> list[dict]:
             row[p] = None if n is None else n / 100
         row.update({"涉密": text(f.get("涉密")) or "否", "绩效目标": text(f.get("绩效目标")),
                     "指标数": len(d.indicators), "提示数": len(res.warnings), "来源文件": res.path,
-                    "来源工作表": d.sheet, "来源单元格": d.refs.get("项目编码", "")})
+                    "来源工作表": d.sheet, "来源单元格": d.refs.get("项目编码", ""),
+                    "年度": text(d.meta.get("year"))})
         rows.append(row)
     rows.sort(key=lambda r: (r["单位编码"], r["项目编码"]))
     return rows
@@ -174,6 +175,20 @@ def unit_rows(report: Report, registry: Registry) -> list[dict]:
     return rows
 
 
+def round_year(report: Report) -> str:
+    """The round's budget year: the year most accepted returns carry in their metadata ("" when none does)."""
+    from collections import Counter
+
+    years = Counter(text(r.data.meta.get("year")) for r in report.accepted if r.data is not None)
+    years.pop("", None)
+    return years.most_common(1)[0][0] if years else ""
+
+
+def master_title(year: str) -> str:
+    """The master's document title, with the round's year when known."""
+    return f"{year}年绩效目标汇总" if year else "绩效目标汇总"
+
+
 def build_tables(report: Report, registry: Registry, lang: str = "zh") -> dict[str, tuple[list, list]]:
     """Sheet name -> (columns, rows). Sheet names are a contract (DESIGN §3)."""
     return {
@@ -187,9 +202,47 @@ def build_tables(report: Report, registry: Registry, lang: str = "zh") -> dict[s
 
 
 # ---------------------------------------------------------------- writers ------
+# Long free-text columns wrap at a capped width so a printed page stays readable; provenance
+# columns (来源…) stay on screen but out of the print area: the print fits one page wide.
+WRAP_COLS = {"项目名称", "资金用途", "绩效目标", "三级指标", "绩效指标描述", "指标值确定依据", "说明", "内容", "标题",
+             "原始指标值", "单位名称", "情况"}
+WRAP_WIDTH = 24
+TRAILING_UNPRINTED = {"来源文件", "来源工作表", "来源单元格", "年度"}  # (年度 is in every page header)
+_WIDE = re.compile(r"[\u1100-\u115f\u2e80-\ua4cf\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff60\uffe0-\uffe6]")
+
+
+def _display_len(v) -> int:
+    """Width in Excel character units: CJK and full-width characters count two, capitals and digits
+    a little over one (a 21-character project code needs ~24 units)."""
+    s = str(v or "")
+    return len(s) + len(_WIDE.findall(s)) + sum(1 for ch in s if ch.isupper() or ch.isdigit()) // 7
+
+
 def _width(col: str, rows: list) -> int:
-    sample = [len(str(col)) * 2] + [len(str(r.get(col) or "")) * 2 for r in rows[:200]]
-    return max(8, min(60, max(sample)))
+    sample = [_display_len(col) + 2] + [_display_len(r.get(col)) + 1 for r in rows[:200]]
+    cap = WRAP_WIDTH if col in WRAP_COLS else 60
+    return max(8, min(cap, max(sample)))
+
+
+def _print_setup(ws, name: str, cols: list, n_rows: int, title: str) -> None:
+    """A4 landscape, one page wide, header row repeated, page numbers: the sheet prints as a report."""
+    ws.set_landscape()
+    ws.set_paper(9)  # A4
+    ws.fit_to_pages(1, 0)
+    ws.set_margins(left=0.4, right=0.4, top=0.6, bottom=0.6)
+    ws.repeat_rows(0)
+    last = len(cols)
+    while last > 1 and cols[last - 1] in TRAILING_UNPRINTED:
+        last -= 1
+    if last < len(cols):  # 概览 has no trailing provenance, so its area stays open and its chart prints too
+        ws.print_area(0, 0, max(1, min(n_rows, EXCEL_MAX_ROWS - 1)), last - 1)
+    ws.set_header(f"&L{_hf(title)}&R{_hf(name)}")
+    ws.set_footer("&C第 &P 页，共 &N 页")
+
+
+def _hf(s: str) -> str:
+    """Literal text in a header/footer: & starts a code there."""
+    return s.replace("&", "&&")
 
 
 def write_xlsx(path: Path, tables: dict, title: str = "绩效目标汇总") -> None:
@@ -211,10 +264,12 @@ def write_xlsx(path: Path, tables: dict, title: str = "绩效目标汇总") -> N
         fmt_money = wb.add_format({"num_format": "#,##0.00"})
         fmt_pct = wb.add_format({"num_format": "0.00%"})
         fmt_num = wb.add_format({"num_format": "General"})
+        fmt_wrap = wb.add_format({"text_wrap": True, "valign": "top"})
         for name, (cols, rows) in tables.items():
             ws = wb.add_worksheet(name)
             for ci, c in enumerate(cols):
-                fmt = fmt_money if c in MONEY_COLS else fmt_pct if c in PERCENT_COLS else None
+                fmt = fmt_money if c in MONEY_COLS else fmt_pct if c in PERCENT_COLS else \
+                    fmt_wrap if c in WRAP_COLS else None
                 ws.set_column(ci, ci, _width(c, rows), fmt)
                 ws.write_string(0, ci, c, head)
             rows_here = rows[: EXCEL_MAX_ROWS - 1]
@@ -230,16 +285,15 @@ def write_xlsx(path: Path, tables: dict, title: str = "绩效目标汇总") -> N
                         fmt = fmt_money if c in MONEY_COLS else fmt_pct if c in PERCENT_COLS else fmt_num
                         ws.write_number(ri, ci, v, fmt)
                     else:
-                        ws.write_string(ri, ci, str(v))
+                        ws.write_string(ri, ci, str(v), fmt_wrap if c in WRAP_COLS else None)
             ws.freeze_panes(1, 0)
             ws.autofilter(0, 0, max(1, min(len(rows), EXCEL_MAX_ROWS - 1)), len(cols) - 1)
+            _print_setup(ws, name, cols, len(rows), title)
             if name == "概览" and rows:
-                ws.set_landscape()
-                ws.set_paper(9)  # A4
-                ws.fit_to_pages(1, 0)  # table and chart print on one page width
                 _chart(wb, ws, len(rows) - 1)
         wb.close()
-        styles = {c: fmt_money.xf_index or 0 for c in MONEY_COLS} | {c: fmt_pct.xf_index or 0 for c in PERCENT_COLS}
+        styles = {c: fmt_money.xf_index or 0 for c in MONEY_COLS} | {c: fmt_pct.xf_index or 0 for c in PERCENT_COLS} \
+            | {c: fmt_wrap.xf_index or 0 for c in WRAP_COLS}
         _splice_rows(buf.getvalue(), tmp, fast, styles)
 
 
@@ -269,7 +323,7 @@ def _rows_xml(cols: list, rows: list, styles: dict, batch: int = 2000):
     plan = []
     for i, c in enumerate(cols):
         s = styles.get(c, 0)
-        plan.append((c, f'<c r="{col_letter(i)}\0"', f' s="{s}"><v>' if s else "><v>", {}))
+        plan.append((c, f'<c r="{col_letter(i)}\0"' + (f' s="{s}"' if s else ""), "><v>", {}))
     out = []
     for ri, row in enumerate(rows, start=2):
         get = row.get
@@ -426,7 +480,7 @@ def _write_master(out: Path, report: Report, registry: Registry, formats: tuple[
     written = []
     too_big = any(len(rows) >= EXCEL_MAX_ROWS for _c, rows in tables.values())
     if "xlsx" in formats:
-        write_xlsx(out, tables)
+        write_xlsx(out, tables, master_title(round_year(report)))
         written.append(str(out))
     extra = list(f for f in formats if f in ("csv", "parquet"))
     if too_big:

@@ -118,6 +118,18 @@ UI: dict[str, tuple[str, str]] = {
     "out_suffix": ("输出路径 {path} 的扩展名应为 .xlsx、.csv 或 .parquet", "output {path} must end in .xlsx, .csv or .parquet"),
     "out_format_conflict": ("输出路径 {path} 与 --format {formats} 不一致：汇总表（xlsx）的路径应以 .xlsx 结尾", "output {path} does not match --format {formats}: the xlsx master's path must end in .xlsx"),
     "written_files": ("已写入：{files}", "written: {files}"),
+    "publish_unreadable": ("无法读取汇总表 {path}（{error}），请确认是 xlperf consolidate 生成的 .xlsx", "cannot read the master {path} ({error}); is it an .xlsx written by xlperf consolidate?"),
+    "publish_no_sheet": ("{path} 不是 xlperf 汇总表：缺少工作表“{sheet}”或其表头", "{path} is not an xlperf master: sheet '{sheet}' or its header row is missing"),
+    "publish_no_year": ("汇总表 {path} 中没有年度（旧版汇总表？），请用 --year 指定年度", "the master {path} carries no year (an older master?); give it with --year"),
+    "publish_unknown_unit": ("汇总表中没有单位 {unit}（现有单位：{units}）", "no unit {unit} in the master (units: {units})"),
+    "publish_no_units": ("汇总表 {path} 中没有任何单位，无可生成的公开文本", "the master {path} holds no unit; nothing to publish"),
+    "publish_docx_many": ("-o {path} 是单个 .docx 文件，但有 {count} 个单位：请给出文件夹（每个单位一份），或用 --unit 指定一个单位", "-o {path} is one .docx file but there are {count} units: give a folder (one document per unit) or choose one unit with --unit"),
+    "publish_not_folder": ("{path} 已存在且不是文件夹", "{path} exists and is not a folder"),
+    "publish_gap_unit_form": ("缺少部门整体绩效目标表", "the unit-level form (部门整体绩效目标) is missing"),
+    "publish_gap_project": ("项目 {code} {name}{state}", "project {code} {name} {state}"),
+    "publish_withheld": ("未生成 {unit} {name} 的公开文本，缺：{gaps}。补报后重新汇总，或加 --allow-incomplete 生成标明缺项的文本", "not published: {unit} {name}, missing: {gaps}. Consolidate again once they are in, or use --allow-incomplete to publish with the gaps marked"),
+    "publish_marked": ("提示：{unit} {name} 的公开文本中标为“（未报送）”：{gap}", "warning: {unit} {name} published with a gap marked （未报送）: {gap}"),
+    "publish_summary": ("{year} 年：已生成 {published} 个单位的公开文本，未生成 {withheld} 个", "{year}: {published} units published, {withheld} withheld"),
 }
 
 

@@ -580,6 +580,8 @@ def cmd_convert(office: Office, args) -> dict:
                     controller.setActiveSheet(target)
                 for i in range(sheets.getCount()):
                     if sheets.getByIndex(i).Name != args.sheet:
+                        # a hidden sheet's print area would still be exported: drop it too
+                        sheets.getByIndex(i).setPrintAreas(())
                         sheets.getByIndex(i).IsVisible = False
             doc.storeToURL(uno.systemPathToFileUrl(str(pdf)),
                            props(FilterName="calc_pdf_Export", Overwrite=True))
