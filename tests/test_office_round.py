@@ -77,7 +77,9 @@ def test_validate_and_consolidate_the_round(office_round, tmp_path):
     own = " ".join(str(c.value) for ws in wb.worksheets if ws.sheet_state == "visible"
                    for row in ws.iter_rows(max_row=1) for c in row if c.value is not None)
     own += " ".join(str(c.value) for row in wb["概览"].iter_rows() for c in row if c.value is not None)
-    assert "2021" not in own.replace(str(returns), "") and "2022" in own
+    assert "2021" not in own.replace(str(returns), "")
+    assert wb.properties.title == "2022年绩效目标汇总"
+    assert {r[header.index("年度")] for r in projects} in ({2022}, {"2022"})
 
 
 def test_publish_one_a4_document_per_unit(office_round, tmp_path):
