@@ -46,6 +46,7 @@ from collections import deque
 from pathlib import Path
 from typing import Callable
 
+from .safepath import without_working_folder
 from .model import FileResult, Issue
 from .reader import read_file
 from .safety import Limits
@@ -300,7 +301,7 @@ def _safe_import_path():
     saved_env = os.environ.get("PYTHONSAFEPATH")
     saved_path = list(sys.path)
     os.environ["PYTHONSAFEPATH"] = "1"
-    sys.path[:] = _without_working_folder(saved_path)
+    sys.path[:] = without_working_folder(saved_path)
     try:
         yield
     finally:
@@ -309,24 +310,6 @@ def _safe_import_path():
             os.environ.pop("PYTHONSAFEPATH", None)
         else:
             os.environ["PYTHONSAFEPATH"] = saved_env
-
-
-def _without_working_folder(path: list[str]) -> list[str]:
-    try:
-        cwd = os.path.realpath(os.getcwd())
-    except OSError:
-        cwd = None
-    keep = []
-    for entry in path:
-        if entry in ("", "."):
-            continue
-        try:
-            if cwd is not None and os.path.realpath(entry) == cwd:
-                continue
-        except (OSError, ValueError):
-            continue
-        keep.append(entry)
-    return keep
 
 
 def _stop_fork_server() -> None:
