@@ -21,7 +21,7 @@ FILES = Path(__file__).resolve().parent / "files"
 CLIENT_FOLDERS = ("libreoffice", "gnumeric", "exceljs", "exceljs_filled", "sheetjs")
 ALL_FOLDERS = (*CLIENT_FOLDERS, "errors")
 # every master row ends with where it came from (file, sheet, cell): that part differs by folder
-SOURCE_COLUMNS = frozenset(PROJECT_COLUMNS[-3:])
+SOURCE_COLUMNS = frozenset({"来源文件", "来源工作表", "来源单元格"})
 # a part and a string each client writes (openpyxl writes neither): proves a file went through it
 CLIENT_MARK = {"libreoffice": ("docProps/app.xml", "<Application>LibreOffice/"),
                "gnumeric": ("docProps/app.xml", "<Application>gnumeric</Application>"),
