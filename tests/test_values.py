@@ -14,7 +14,9 @@ from xlperf.values import (
     ParseResult,
     ValueStatus,
     format_number,
+    is_percent_format,
     parse_indicator_value,
+    probable_percent,
 )
 
 OK, EMPTY, PH, YN, BAD = (ValueStatus.OK, ValueStatus.EMPTY, ValueStatus.PLACEHOLDER,
@@ -252,3 +254,98 @@ def test_broken_str_does_not_raise():
 
     result = parse_indicator_value(Broken())
     assert (result.status, result.raw) == (BAD, '<Broken>')
+
+
+# ---------------------------------------------------------------- minus signs, ranges, deadlines --------
+@pytest.mark.parametrize('raw', ['−5%', '-5%', '－5%', '＝−5%'])
+def test_minus_sign_spellings_read_as_negative(raw):
+    # U+2212 (what Word and many input methods type) and the full-width minus are minus signs too.
+    assert parse_indicator_value(raw).value == IndicatorValue('＝', -5.0, '%')
+
+
+@pytest.mark.parametrize('raw', [
+    '90%-95%', '95%−100%', '95%－100%', '90%～95%', '90%〜95%', '90%~95%', '90%至95%', '90%到95%',
+    '90-95%', '≥90%-95%', '90%—95%', '3-5天', '3–5天',
+])
+def test_ranges_are_reported_as_ranges(raw):
+    result = parse_indicator_value(raw)
+    assert (result.status, result.reason) == (BAD, 'range')
+
+
+@pytest.mark.parametrize(('raw', 'month'), [
+    ('12月底前', 12), ('12月底', 12), ('12月底前完成', 12), ('6月底前', 6), ('6月末前', 6), ('1月底之前', 1),
+    ('年底前', 12), ('年底前完成', 12), ('年末前', 12), ('≤12月底', 12), ('＜＝6月底前', 6), ('12月底前。', 12),
+    ('１２月底前', 12),
+])
+def test_month_end_deadlines_read_as_at_most_that_month(raw, month):
+    # The budget system takes a 时效 target as 计算符号 ≤ with a month: "by the end of June" is ≤6月.
+    result = parse_indicator_value(raw)
+    assert result.status is OK, result
+    assert result.value == IndicatorValue('≤', float(month), '月')
+    assert result.value.display() == f'≤{month}月'
+
+
+@pytest.mark.parametrize('raw', [
+    '2021年12月31日前', '12月31日前', '6月30日之前', '2021年12月底前', '2022年6月前', '12月前',
+    '13月底前', '0月底前', '≥12月底前', '12月15号前', '2021年底前',
+])
+def test_dates_and_odd_deadlines_get_the_deadline_reason(raw):
+    result = parse_indicator_value(raw)
+    assert (result.status, result.reason) == (BAD, 'deadline'), result
+
+
+@pytest.mark.parametrize(('raw', 'value'), [
+    ('≤12月', IndicatorValue('≤', 12.0, '月')),
+    ('12个月', IndicatorValue('＝', 12.0, '个月')),
+    ('≤3个月', IndicatorValue('≤', 3.0, '个月')),
+    ('30日内', IndicatorValue('≤', 30.0, '日')),
+    ('≤30天', IndicatorValue('≤', 30.0, '天')),
+])
+def test_durations_are_not_deadlines(raw, value):
+    assert parse_indicator_value(raw).value == value
+
+
+# ---------------------------------------------------------------- 0.95 meant as 95% --------
+@pytest.mark.parametrize(('raw', 'context', 'meant'), [
+    ('0.95', '群众满意度', IndicatorValue('＝', 95.0, '%')),
+    ('≥0.95', '验收合格率', IndicatorValue('≥', 95.0, '%')),
+    ('≥0.9', '覆盖比例', IndicatorValue('≥', 90.0, '%')),
+    ('1', '完成率', IndicatorValue('＝', 100.0, '%')),
+    ('≥0.95%', '满意度', IndicatorValue('≥', 95.0, '%')),
+    ('＞0.8%', '', IndicatorValue('＞', 80.0, '%')),
+    ('0.98%', '知晓率', IndicatorValue('＝', 98.0, '%')),
+    (0.95, '达标率', IndicatorValue('＝', 95.0, '%')),
+    ('≥0.95', '占比（%）', IndicatorValue('≥', 95.0, '%')),
+])
+def test_fraction_in_a_percent_row_suggests_the_percentage(raw, context, meant):
+    value = parse_indicator_value(raw).value
+    assert probable_percent(value, context) == meant
+
+
+@pytest.mark.parametrize(('raw', 'context'), [
+    ('0.95', '印刷册数'),              # not a percent row: E112 alone says what is wrong
+    ('≥95%', '满意度'),                 # already a percentage
+    ('≤0.5%', '差错率'),                # a small ceiling is a real percentage
+    ('＜1%', '投诉率'),
+    ('≥1%', '增长率'),                  # exactly 1%: a real target, not 100%
+    ('0', '完成率'),                    # zero is zero on either scale
+    ('1.5', '完成率'),                  # above 1: not a fraction
+    ('≥2人', '比例'),                   # a counted unit
+    ('达成预期指标', '满意度'),
+    ('-0.5', '增长率'),
+])
+def test_no_percent_suggestion_where_the_value_is_plausible(raw, context):
+    value = parse_indicator_value(raw).value
+    assert probable_percent(value, context) is None
+
+
+def test_no_percent_suggestion_without_a_value():
+    assert probable_percent(None, '满意度') is None
+
+
+@pytest.mark.parametrize(('fmt', 'percent'), [
+    ('0%', True), ('0.00%', True), ('0.0%;[Red]-0.0%', True), ('0"%"', False), ('0\\%', False),
+    ('', False), ('General', False), ('#,##0.00', False), (None, False),
+])
+def test_is_percent_format(fmt, percent):
+    assert is_percent_format(fmt) is percent
