@@ -1,6 +1,7 @@
 """Tests for xlperf.values: the 指标值 parser."""
 import datetime as dt
 import math
+import numbers
 from decimal import Decimal
 from fractions import Fraction
 
@@ -349,3 +350,51 @@ def test_no_percent_suggestion_without_a_value():
 ])
 def test_is_percent_format(fmt, percent):
     assert is_percent_format(fmt) is percent
+
+
+# ---------------------------------------------------------------- numbers the fast path cannot take --------
+class _HalfInteger:
+    """An Integral by registration whose int() fails: only float() works (the fallback path)."""
+
+    def __float__(self):
+        return 0.5
+
+    def __int__(self):
+        raise TypeError('no int')
+
+
+numbers.Integral.register(_HalfInteger)
+
+
+@pytest.mark.parametrize(('fmt', 'number', 'unit'), [('0%', 50.0, '%'), ('', 0.5, ''), ('0"%"', 0.5, '%')])
+def test_numbers_that_only_convert_with_float(fmt, number, unit):
+    assert parse_indicator_value(_HalfInteger(), number_format=fmt).value == IndicatorValue('＝', number, unit)
+
+
+@pytest.mark.parametrize(('raw', 'reason'), [
+    (Decimal('sNaN'), 'not a number'), (Decimal('NaN'), 'not finite'), (10 ** 400, 'not finite'),
+    (Decimal('1e400'), 'not finite'),
+])
+def test_numbers_beyond_float(raw, reason):
+    result = parse_indicator_value(raw)
+    assert (result.status, result.reason) == (BAD, reason)
+
+
+@pytest.mark.parametrize(('raw', 'number'), [(10 ** 20 + 1, 1e20), (123456789, 123456789.0), (-7, -7.0)])
+def test_integers_read_as_their_float(raw, number):
+    assert parse_indicator_value(raw).value == IndicatorValue('＝', number, '')
+
+
+@pytest.mark.parametrize(('fmt', 'percent'), [
+    ('0;-0%', False), ('0%;0', True), ('"%"0.00', False), ('0.0"pct"%', True), ('\\%0%', True), ('"a%b"0', False),
+])
+def test_percent_format_reads_only_the_positive_section_outside_quotes(fmt, percent):
+    assert is_percent_format(fmt) is percent
+    assert parse_indicator_value(0.5, number_format=fmt).value.number == (50 if percent else 0.5)
+
+
+@pytest.mark.parametrize(('number', 'text'), [
+    (120.0, '120'), (1e16, '10000000000000000'), (0.1, '0.1'), (12.50, '12.5'), (-3.0, '-3'), (1.0, '1'),
+])
+def test_format_number_more(number, text):
+    assert format_number(number) == text

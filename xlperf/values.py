@@ -39,6 +39,7 @@ _FOLD.update({0x3000: ' ', 0x2212: '-'})  # U+2212 MINUS SIGN is what Word and m
 _INVISIBLE = dict.fromkeys(map(ord, '\u200b\u200c\u200d\u2060\ufeff'))
 _NUMBER = re.compile(r'([+-]?)(\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+)')
 _DIGIT = re.compile(r'\d')
+_QUOTED = re.compile(r'"[^"]*"|\\.')  # literal text in a number format: "…" or a backslash-escaped character
 _DASHES = set('-—–―‐‑')
 _YESNO = {'是否', '是/否', '是或否', '是\\否', '是、否'}
 _RANGE_MARKS = set('-~—–〜∼至到')
@@ -95,10 +96,8 @@ def format_number(number: float | None) -> str:
     """Shortest plain decimal spelling without exponent or trailing zeros."""
     if number is None:
         return ''
-    text = format(Decimal(repr(float(number))), 'f')
-    if '.' in text:
-        text = text.rstrip('0').rstrip('.')
-    return '0' if text in ('-0', '') else text
+    text = format(Decimal(repr(float(number))).normalize(), 'f')
+    return '0' if text == '-0' else text
 
 
 def parse_indicator_value(raw: object, *, number_format: str = '') -> ParseResult:
@@ -156,9 +155,8 @@ def _exact(raw: object) -> Decimal:
 
 def _percent_kind(number_format: str) -> tuple[int, str]:
     """(decimal scale, unit) implied by an Excel number format's positive section."""
-    section = number_format.split(';', 1)[0]
-    unquoted = re.sub(r'"[^"]*"|\\.', '', section)
-    if '%' in unquoted:
+    section = number_format.partition(';')[0]
+    if any('%' in part for part in _QUOTED.split(section)):
         return 2, '%'
     if '%' in section:  # literal '%' ("%" or \%) is shown but does not scale
         return 0, '%'
