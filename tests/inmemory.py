@@ -44,3 +44,28 @@ def make_return(code: str = CODE, path: str = "return.xlsx") -> FileResult:
     meta = {"project_code": code, "slots": SPEC.slots, "locked_digest": locked_digest(SPEC, fields)}
     data = ReturnData(SPEC_NAME, SPEC.sheet, meta, fields, refs, indicators)
     return FileResult(path, kind=SPEC.kind, data=data)
+
+
+UNIT_SPEC_NAME = "unit_2021"
+UNIT_SPEC = load_spec(UNIT_SPEC_NAME)
+
+
+def make_unit_return(path: str = "unit.xlsx") -> FileResult:
+    """The bundled unit-level form's content, as the reader would hand it over."""
+    from xlperf.fill import load_unit
+
+    unit = load_unit()
+    code = unit["unit_code"]
+    row = next(r for r in REGISTRY.rows if r["单位编码"] == code)
+    fields = dict(locked_values(UNIT_SPEC, row))
+    for f in UNIT_SPEC.input_fields:
+        fields[f.name] = unit.get(f.name, "")
+    refs = {f.name: f.cell for f in UNIT_SPEC.fields}
+    sections = {}
+    for sec in UNIT_SPEC.sections:
+        sections[sec.name] = [{"标题": item["标题"], "内容": item["内容"], "ref": f"{sec.title_col}{sec.first_row + i}",
+                               "text_ref": f"{sec.text_col}{sec.first_row + i}"}
+                              for i, item in enumerate(unit.get(sec.name, []))]
+    meta = {"unit_code": code, "locked_digest": locked_digest(UNIT_SPEC, fields)}
+    data = ReturnData(UNIT_SPEC_NAME, UNIT_SPEC.sheet, meta, fields, refs, sections=sections)
+    return FileResult(path, kind=UNIT_SPEC.kind, data=data)

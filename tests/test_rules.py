@@ -15,7 +15,9 @@ from xlperf.rules import Options, check_amounts, check_plan, frame_rows, validat
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from inmemory import CODE, COST, NOT_COST, PLAN, PROJECTS, REGISTRY, SPEC, VALUE, make_return  # noqa: E402
+from inmemory import (  # noqa: E402
+    CODE, COST, NOT_COST, PLAN, PROJECTS, REGISTRY, SPEC, UNIT_SPEC, VALUE, make_return, make_unit_return,
+)
 
 
 def indicator(res: FileResult, level2: str) -> IndicatorRow:
@@ -468,3 +470,298 @@ def test_check_plan_reads_only_the_numbers_it_is_given():
     res = make_return()
     check_plan(SPEC, res, {f"{f.name}__num": v for f, v in zip(PLAN, (10, float("nan"), 5, 100))})
     assert [i.code for i in res.issues] == ["E105"]  # NaN counts as empty; 5 is below 10
+
+
+# ---------------------------------------------------------------- identity --------
+def test_metadata_code_differs_from_the_sheet_is_e006():
+    res = make_return()
+    other = next(c for c in PROJECTS if c != CODE)
+    res.data.meta["project_code"] = other
+    validate(res)
+    e = issue(res, "E006")
+    assert (e.sheet, e.cell, dict(e.params)) == (SPEC.meta_sheet, "project_code", {"meta": other, "found": CODE})
+
+
+def test_locked_code_typed_over_is_judged_against_the_template_project():
+    res = make_return()
+    res.data.fields["项目编码"] = "Y" * 21  # not in the registry; the metadata still names the project
+    validate(res)
+    assert "E114" not in codes(res)
+    e = next(i for i in res.issues if i.code == "E102" and dict(i.params)["field"] == "项目编码")
+    assert dict(e.params)["expected"] == CODE and e.cell == SPEC.field("项目编码").cell
+
+
+def test_unknown_project_without_metadata_names_what_was_found():
+    res = make_return()
+    res.data.fields["项目编码"] = ""
+    res.data.meta["project_code"] = "Z" * 21
+    validate(res)
+    assert dict(issue(res, "E114").params) == {"found": "Z" * 21}
+    res = make_return()
+    res.data.fields["项目编码"] = ""
+    res.data.meta["project_code"] = ""
+    validate(res)
+    assert dict(issue(res, "E114").params) == {"found": "（空）"}
+
+
+def test_digest_mismatch_without_a_registry_difference_is_e007():
+    res = make_return()
+    res.data.meta["locked_digest"] = "0" * 64
+    validate(res)
+    assert issue(res, "E007") == Issue.make("E007", SPEC.meta_sheet, "locked_digest")
+    res = make_return()
+    res.data.meta["locked_digest"] = "0" * 64
+    res.data.fields["项目名称"] = "改过的名称"
+    validate(res)
+    assert "E007" not in codes(res) and "E102" in codes(res)  # the changed cell is named instead
+    res = make_return()
+    res.data.meta["locked_digest"] = ""
+    validate(res)
+    assert "E007" not in codes(res)
+
+
+def test_changed_amount_is_e102_with_both_values():
+    res = make_return()
+    res.data.fields["预算数"] = 3.7
+    validate(res)
+    e = next(i for i in res.issues if i.code == "E102")
+    assert dict(e.params) == {"field": "预算数", "found": "3.70", "expected": "2.70"}
+
+
+def test_unit_form_accepted_and_unknown_unit_is_e119():
+    res = make_unit_return()
+    validate(res)
+    assert res.status == "accepted", res.issues
+    res = make_unit_return()
+    res.data.meta["unit_code"] = "999999"
+    validate(res)
+    e = issue(res, "E119")
+    assert (e.cell, dict(e.params)) == ("", {"found": "999999"})
+
+
+def test_unit_sections_minimum_and_partly_filled_items():
+    sec = UNIT_SPEC.sections[0]
+    res = make_unit_return()
+    res.data.sections[sec.name] = []
+    validate(res)
+    e = issue(res, "E118")
+    assert (e.cell, dict(e.params)) == (f"{sec.title_col}{sec.first_row}", {"level1": sec.name, "count": sec.min_filled})
+    res = make_unit_return()
+    item = res.data.sections[sec.name][0]
+    item["内容"] = ""
+    validate(res)
+    e = issue(res, "E108")
+    assert (e.cell, dict(e.params)) == (item["text_ref"], {"missing": "内容"})
+    res = make_unit_return()
+    item = res.data.sections[sec.name][0]
+    item["标题"] = ""
+    validate(res)
+    e = issue(res, "E108")
+    assert (e.cell, dict(e.params)) == (item["ref"], {"missing": "标题"})
+
+
+def test_required_unit_field_empty_is_e101():
+    res = make_unit_return()
+    required = next(f for f in UNIT_SPEC.fields if f.required and not f.locked)
+    res.data.fields[required.name] = "  "
+    validate(res)
+    e = issue(res, "E101")
+    assert (e.cell, dict(e.params)["field"]) == (required.cell, required.name)
+
+
+# ---------------------------------------------------------------- structure, schema details --------
+def test_minimum_per_first_level_is_e118():
+    group = next(g for g in SPEC.groups if g.min_filled)
+    res = make_return()
+    names = {l2.name for l2 in group.level2}
+    res.data.indicators = [ir for ir in res.data.indicators if ir.level2 not in names]
+    validate(res)
+    e = issue(res, "E118")
+    assert dict(e.params) == {"level1": group.name, "count": group.min_filled}
+
+
+def test_empty_value_names_the_value_cell_and_long_column_text_is_e113():
+    res = make_return()
+    ir = indicator(res, NOT_COST)
+    ir.values[VALUE] = None
+    column = next(c for c in SPEC.columns if c.max_length and c.type != "indicator_value")
+    ir.values[column.name] = "字" * (column.max_length + 1)
+    validate(res)
+    assert issue(res, "E109").cell == ir.refs[VALUE]
+    e = issue(res, "E113")
+    assert e.cell == ir.refs[column.name]
+    assert dict(e.params)["limit"] == column.max_length and dict(e.params)["length"] == column.max_length + 1
+
+
+def test_plan_value_error_names_the_field_and_what_was_found():
+    res = plan(25, "abc", 75, 100)
+    e = issue(res, "E104")
+    assert (e.cell, dict(e.params)) == (PLAN[1].cell, {"field": PLAN[1].name, "found": "abc"})
+    res = plan(25, 150, 150, 150)
+    assert {i.cell for i in res.issues if i.code == "E104"} == {PLAN[1].cell, PLAN[2].cell, PLAN[3].cell}
+
+
+def test_plan_boundaries_0_and_100_are_valid():
+    assert plan_codes(plan(0, 0, 100, 100)) == []
+    assert "E104" in plan_codes(plan(-0.01, 0, 100, 100))
+    assert "E104" in plan_codes(plan(0, 0, 100, 100.01))
+
+
+def test_issues_sort_by_row_then_column_and_drop_duplicates():
+    res = FileResult("x.xlsx")
+    for cell, code in (("B10", "E104"), ("A9", "E104"), ("AA9", "E104"), ("", "E001"), ("C2", "W205"), ("A9", "E104")):
+        res.add(Issue.make(code, "s", cell))
+    rules._order(res)
+    assert [(i.code, i.cell) for i in res.issues] == [("E001", ""), ("E104", "A9"), ("E104", "AA9"), ("E104", "B10"),
+                                                      ("W205", "C2")]
+
+
+def test_skip_sorts_between_errors_and_warnings():
+    res = FileResult("x.xlsx")
+    for code in ("W205", "W207", "E104"):
+        res.add(Issue.make(code, "s", "A1"))
+    rules._order(res)
+    assert [i.code for i in res.issues] == ["E104", "W207", "W205"]
+
+
+# ---------------------------------------------------------------- frames and memo --------
+def test_build_frames_without_indicators_and_with_precomputed_rows():
+    res = make_return()
+    res.data.indicators = []
+    pdf, idf = rules.build_frames(SPEC, [res])
+    assert len(pdf) == 1 and idf.empty
+    assert rules._failures(rules.build_schemas(SPEC)[1], idf) == []
+    a, b = make_return(), make_return()
+    pre = [None, frame_rows(SPEC, b)]
+    pdf, idf = rules.build_frames(SPEC, [a, b], pre)
+    assert list(pdf["_fi"]) == [0, 1]
+    assert sorted(set(idf["_fi"])) == [0, 1] and len(idf) == 2 * len(a.data.indicators)
+
+
+def test_parse_memo_is_bounded():
+    rules._PARSED.clear()
+    rules._PARSED.update({str(i): None for i in range(50_000)})
+    assert rules.parse_value("≥95%").value.number == 95
+    assert list(rules._PARSED) == ["≥95%"]
+    long_text = "≥95%" + " " * 300
+    assert rules.parse_value(long_text).ok and long_text not in rules._PARSED
+    assert rules.parse_value(2).value.number == 2 and 2 not in rules._PARSED
+    rules._PARSED.clear()
+
+
+def test_frame_columns_of_a_value():
+    res = make_return()
+    ir = indicator(res, NOT_COST)
+    ir.values[VALUE] = 0.95
+    res.data.number_formats[ir.refs[VALUE]] = "0%"
+    _prow, irows = frame_rows(SPEC, res)
+    names, _ = rules._frame_columns(SPEC)
+    row = dict(zip(names, next(r for r in irows if r[0] == ir.row)))
+    assert (row["_status"], row["_symbol"], row["_number"], row["_unit"], row["_display"], row["_unit_missing"]) == \
+        ("ok", "＝", 95.0, "%", "95%", False)
+    assert row["_missing"] == ""
+
+
+# ---------------------------------------------------------------- prepare, duplicates, file names --------
+def test_prepare_skips_what_is_not_validated():
+    res = make_return()
+    res.add(Issue.make("E004", SPEC.sheet))
+    assert rules.prepare(res, REGISTRY) is None
+    assert rules.prepare(FileResult("x.xlsx"), REGISTRY) is None
+    pre = rules.prepare(make_return(), REGISTRY)
+    assert pre[0] == "project_2021" and isinstance(pre[2], list)
+
+
+def test_a_prepared_entry_for_another_form_is_redone():
+    res = make_return()
+    indicator(res, NOT_COST).values[VALUE] = "良好"
+    stale = rules.Prepared(("unit_2021", ({}, []), []))
+    validate_results([res], REGISTRY, Options(), [stale])
+    assert "E111" in codes(res)
+
+
+def test_prepare_leaves_the_result_unchanged():
+    res = make_return()
+    indicator(res, NOT_COST).values[VALUE] = "0.95"
+    rules.prepare(res, REGISTRY)
+    assert res.issues == []
+
+
+def test_duplicates_need_a_key_and_two_returns():
+    a, b = make_return(path="a.xlsx"), make_return(path="b.xlsx")
+    for r in (a, b):
+        r.data.fields["项目编码"] = ""
+        r.data.meta["project_code"] = ""
+    rules.check_duplicates([a, b], Options())
+    assert a.issues == [] and b.issues == []
+
+
+def test_three_returns_of_one_project():
+    a, b, c = (make_return(path=p) for p in ("a.xlsx", "b.xlsx", "c.xlsx"))
+    a.mtime, b.mtime, c.mtime = 1.0, 2.0, 3.0
+    b.data.fields["资金用途"] = "另一种用途说明"
+    validate(a, b, c, duplicates="latest")
+    assert (c.status, b.status, a.status) == ("accepted", "skipped", "skipped")
+    assert dict(issue(a, "W207").params) == {"other": "c.xlsx"}
+    assert dict(issue(b, "W208").params) == {"other": "c.xlsx"}
+    a, b, c = (make_return(path=p) for p in ("a.xlsx", "b.xlsx", "c.xlsx"))
+    b.data.fields["资金用途"] = "另一种用途说明"
+    c.data.fields["资金用途"] = "第三种用途说明"
+    validate(a, b, c)
+    assert dict(issue(a, "E115").params)["other"] in ("b.xlsx、c.xlsx", "c.xlsx、b.xlsx")
+    assert dict(issue(a, "E115").params)["project"] == CODE
+
+
+def _saved(path, when: str | None) -> str:
+    import zipfile
+
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("xl/workbook.xml", "<workbook/>")
+        if when is not None:
+            zf.writestr("docProps/core.xml", f'<cp:coreProperties><dcterms:modified xsi:type="dcterms:W3CDTF">'
+                                             f'{when}</dcterms:modified></cp:coreProperties>')
+    return str(path)
+
+
+def test_saved_at_reads_the_workbook_properties(tmp_path):
+    assert rules.saved_at(_saved(tmp_path / "a.xlsx", "2021-03-01T10:00:00Z")) == "2021-03-01T10:00:00Z"
+    assert rules.saved_at(_saved(tmp_path / "b.xlsx", None)) == ""
+    assert rules.saved_at(str(tmp_path / "missing.xlsx")) == ""
+    (tmp_path / "c.xlsx").write_bytes(b"not a zip")
+    assert rules.saved_at(str(tmp_path / "c.xlsx")) == ""
+    import zipfile
+
+    with zipfile.ZipFile(tmp_path / "d.xlsx", "w") as zf:
+        zf.writestr("docProps/core.xml", "<cp:coreProperties/>")
+    assert rules.saved_at(str(tmp_path / "d.xlsx")) == ""
+
+
+def test_the_newest_save_wins_over_the_file_time(tmp_path):
+    # A copy made later (newer mtime) of an older save must not win over the newer save.
+    newer = make_return(path=_saved(tmp_path / "newer.xlsx", "2021-03-02T00:00:00Z"))
+    older = make_return(path=_saved(tmp_path / "older.xlsx", "2021-03-01T00:00:00Z"))
+    newer.mtime, older.mtime = 1.0, 2.0
+    newer.data.fields["资金用途"] = "更新后的资金用途"
+    validate(older, newer, duplicates="latest")
+    assert (newer.status, older.status) == ("accepted", "skipped")
+
+
+@pytest.mark.parametrize(("name", "warned"), [
+    ("{other}_x.xlsx", True), ("{other}.xlsx", True), ("{other} x.xlsx", True), ("{other}-x.xlsx", True),
+    ("{other}X.xlsx", False), ("x_{other}.xlsx", False), ("{code}_x.xlsx", False), ("return.xlsx", False),
+])
+def test_w206_file_name_code(name, warned):
+    other = next(c for c in PROJECTS if c != CODE)
+    res = make_return(path="returns/" + name.format(other=other, code=CODE))
+    validate(res)
+    assert ("W206" in codes(res)) is warned
+
+
+@pytest.mark.parametrize(("goals", "line"), [
+    ("一、完成印刷\n二、完成印刷", "完成印刷"), ("(1)完成印刷\n2) 完成印刷；", None), ("1：完成印刷\n2:完成印刷;", "完成印刷"),
+    ("完成印刷\n\n完成印刷", "完成印刷"), ("1.\n2.", None),
+])
+def test_w202_numbering_styles(goals, line):
+    res = fields(绩效目标=goals)
+    found = [dict(i.params)["line"] for i in res.issues if i.code == "W202"]
+    assert found == ([line] if line else [])

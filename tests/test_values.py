@@ -243,8 +243,9 @@ def test_parsed_values_round_trip(raw):
         assert parse_indicator_value(result.value.display()).value == result.value
 
 
-def test_weird_number_format_argument_is_ignored():
-    result = parse_indicator_value(0.5, number_format=None)  # type: ignore[arg-type]
+@pytest.mark.parametrize('fmt', [None, 5, b'0%', ['0%']])
+def test_weird_number_format_argument_is_ignored(fmt):
+    result = parse_indicator_value(0.5, number_format=fmt)  # type: ignore[arg-type]
     assert result.value == IndicatorValue('＝', 0.5, '')
 
 
@@ -282,6 +283,7 @@ def test_month_end_deadlines_read_as_at_most_that_month(raw, month):
     # The budget system takes a 时效 target as 计算符号 ≤ with a month: "by the end of June" is ≤6月.
     result = parse_indicator_value(raw)
     assert result.status is OK, result
+    assert result.raw == raw
     assert result.value == IndicatorValue('≤', float(month), '月')
     assert result.value.display() == f'≤{month}月'
 
@@ -293,6 +295,7 @@ def test_month_end_deadlines_read_as_at_most_that_month(raw, month):
 def test_dates_and_odd_deadlines_get_the_deadline_reason(raw):
     result = parse_indicator_value(raw)
     assert (result.status, result.reason) == (BAD, 'deadline'), result
+    assert (result.raw, result.value) == (raw, None)
 
 
 @pytest.mark.parametrize(('raw', 'value'), [

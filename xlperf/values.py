@@ -131,7 +131,7 @@ def _ok(raw_text: str, symbol: str, number: float, unit: str) -> ParseResult:
 
 
 def _parse_cell_number(raw: object, raw_text: str, number_format: str) -> ParseResult:
-    scale, unit = _percent_kind(number_format if isinstance(number_format, str) else '')
+    scale, unit = _percent_kind(number_format) if isinstance(number_format, str) else (0, '')
     try:
         number = float(_exact(raw).scaleb(scale))
     except Exception:  # signalling NaN, Fractions, exotic Real subclasses
