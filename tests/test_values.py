@@ -337,6 +337,9 @@ def test_fraction_in_a_percent_row_suggests_the_percentage(raw, context, meant):
     ('≥2人', '比例'),                   # a counted unit
     ('达成预期指标', '满意度'),
     ('-0.5', '增长率'),
+    ('≥0%', '增长率'),
+    ('≥0', '增长率'),
+    ('＞1.01', '完成率'),
 ])
 def test_no_percent_suggestion_where_the_value_is_plausible(raw, context):
     value = parse_indicator_value(raw).value
@@ -345,6 +348,7 @@ def test_no_percent_suggestion_where_the_value_is_plausible(raw, context):
 
 def test_no_percent_suggestion_without_a_value():
     assert probable_percent(None, '满意度') is None
+    assert probable_percent(IndicatorValue('定性', None, '', '达成预期指标'), '满意度') is None
 
 
 @pytest.mark.parametrize(('fmt', 'percent'), [

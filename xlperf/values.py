@@ -251,14 +251,14 @@ def is_percent_format(number_format: object) -> bool:
     return isinstance(number_format, str) and _percent_kind(number_format)[0] == 2
 
 
-def probable_percent(value: IndicatorValue | None, context: str = '') -> IndicatorValue | None:
+def probable_percent(value: IndicatorValue | None, context: str) -> IndicatorValue | None:
     """The percentage a fraction probably meant (≥0.95 in a 满意度 row -> ≥95%), or None.
 
     *context* is the rest of the indicator's row (its name and description). A unitless number in
     (0, 1] counts in a row that speaks of a rate or share; a percentage under 1% counts anywhere
     when it is a floor or an exact target (a ceiling such as ≤0.5% is a real small percentage).
     """
-    if value is None or value.number is None or value.symbol == QUALITATIVE:
+    if value is None or value.number is None:  # nothing typed, or a 定性 text
         return None
     n = value.number
     if value.unit == '':
@@ -266,7 +266,5 @@ def probable_percent(value: IndicatorValue | None, context: str = '') -> Indicat
     elif value.unit == '%':
         likely = 0 < n < 1 and value.symbol in (GE, GT, EQ)
     else:
-        likely = False
-    if not likely:
         return None
-    return IndicatorValue(value.symbol, float(_exact(n).scaleb(2)), '%')
+    return IndicatorValue(value.symbol, float(_exact(n).scaleb(2)), '%') if likely else None
