@@ -779,3 +779,96 @@ def test_w202_numbering_styles(goals, line):
     res = fields(False, 绩效目标=goals)
     found = [dict(i.params)["line"] for i in res.issues if i.code == "W202"]
     assert found == ([line] if line else [])
+
+
+# ---------------------------------------------------------------- more boundaries --------
+def test_memo_keeps_text_up_to_200_characters():
+    rules._PARSED.clear()
+    at, over = "≥95%" + " " * 196, "≥95%" + " " * 197
+    rules.parse_value(at), rules.parse_value(over)
+    assert at in rules._PARSED and over not in rules._PARSED
+    rules._PARSED.clear()
+
+
+def test_choice_error_lists_the_choices_and_long_field_gives_the_limit():
+    choice = next(f for f in SPEC.fields if f.choices)
+    e = issue(fields(**{choice.name: "也许"}), "E117")
+    assert dict(e.params) == {"field": choice.name, "found": "也许", "choices": "、".join(choice.choices)}
+    f = next(f for f in SPEC.fields if f.max_length and not f.locked)
+    e = issue(fields(**{f.name: "字" * (f.max_length + 1)}), "E113")
+    assert (e.cell, dict(e.params)["limit"], dict(e.params)["field"]) == (f.cell, f.max_length, f.name)
+
+
+def test_no_e006_when_the_sheet_code_is_empty():
+    res = make_return()
+    res.data.fields["项目编码"] = ""
+    cross_field(res)
+    assert "E006" not in codes(res)
+
+
+@pytest.mark.parametrize(("values", "expected"), [
+    ((0.25, 0.5, 1, 100), ["E133"]),          # 1 next to 100 is 100 % too
+    ((0.25, 0.5, 0.75, 150), ["E106"]),       # rescaled beyond 100: not a mixed scale (E104 says the rest)
+    ((0.25, "", 0.75, 1), ["E106"]),           # a gap: the fractions are not rescaled as a whole
+    ((10, 20, 30, float("nan")), []),
+])
+def test_plan_scale_edges(values, expected):
+    assert codes(plan_only(*values)) == expected
+
+
+def test_mixed_scale_names_the_plan_as_read():
+    e = issue(plan_only(0.25, 0.5, 0.75, 100), "E133")
+    assert dict(e.params) == {"field": PLAN[0].name, "fraction": "0.25", "percent": "25", "found": "0.25、0.5、0.75、100"}
+
+
+def test_slots_from_the_spec_when_the_metadata_has_none():
+    res = make_return()
+    res.data.meta.pop("slots")
+    res.data.indicators = [ir for ir in res.data.indicators if ir.level2 != COST]
+    cross_field(res)
+    first = next(s for s in SPEC.slot_rows(None) if s.level2 == COST)
+    assert issue(res, "E107").cell == f"{SPEC.columns[0].col}{first.row0 + 1}"
+
+
+def test_exactly_the_minimum_per_first_level_passes():
+    group = next(g for g in SPEC.groups if g.min_filled)
+    names = {l2.name for l2 in group.level2}
+    res = make_return()
+    keep = [ir for ir in res.data.indicators if ir.level2 in names][:group.min_filled]
+    res.data.indicators = [ir for ir in res.data.indicators if ir.level2 not in names] + keep
+    cross_field(res)
+    assert "E118" not in codes(res)
+
+
+def test_long_formula_is_cut_at_80_characters():
+    res = make_return()
+    res.data.formulas = {"E5": "A" * 100, "B7": "1+1"}
+    cross_field(res)
+    assert [dict(i.params)["found"] for i in res.issues if i.code == "E116"] == ["1+1", "A" * 80]
+
+
+def test_no_w203_when_both_texts_are_empty():
+    res = with_value("≥95%", schema=False, 三级指标="", 绩效指标描述="")
+    assert "W203" not in codes(res, indicator(res, NOT_COST).refs["绩效指标描述"])
+
+
+def test_returns_differing_only_in_an_indicator_or_a_section_are_not_copies():
+    a, b = make_return(path="a.xlsx"), make_return(path="b.xlsx")
+    indicator(b, NOT_COST).values[VALUE] = "≥96%"
+    validate(a, b)
+    assert "E115" in codes(a) and "W207" not in codes(a)
+    a, b = make_unit_return(path="a.xlsx"), make_unit_return(path="b.xlsx")
+    b.data.sections[UNIT_SPEC.sections[0].name][0]["内容"] += "。"
+    validate(a, b)
+    assert "E115" in codes(a)
+
+
+def test_a_return_the_reader_rejected_is_no_duplicate():
+    a, b = make_return(path="a.xlsx"), make_return(path="b.xlsx")
+    b.add(Issue.make("E004", SPEC.sheet))
+    validate(a, b)
+    assert a.status == "accepted" and "W207" not in codes(a) and "W207" not in codes(b)
+
+
+def test_saved_at_strips_the_value(tmp_path):
+    assert rules.saved_at(_saved(tmp_path / "a.xlsx", " 2021-03-01T10:00:00Z ")) == "2021-03-01T10:00:00Z"

@@ -34,7 +34,7 @@ def _parsed(raw, number_format: str = "") -> tuple:
     hundred spellings across 100,000 cells (parsing and display() are the costly part per row)."""
     hit = _PARSED.get(raw) if isinstance(raw, str) else None
     if hit is None:
-        pr = parse_indicator_value(raw.strip() if isinstance(raw, str) else raw, number_format=number_format)
+        pr = parse_indicator_value(raw, number_format=number_format)
         v = pr.value
         status = pr.reason if pr.reason in _OWN_ADVICE else pr.status.value
         hit = (pr, {"_status": status, "_symbol": v.symbol if v else "", "_number": v.number if v else None,
