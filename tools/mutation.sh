@@ -2,18 +2,23 @@
 # Mutation score of the core modules with mutmut 3 (not in CI: tens of minutes on 2 cores).
 #   tools/mutation.sh              # values.py and rules.py, as configured in [tool.mutmut] of pyproject.toml
 #   tools/mutation.sh values       # one module (its name as in xlperf/NAME.py; must be in only_mutate)
+#   tools/mutation.sh --report values rules   # only tally the results already in mutants/
 # Needs: pip install -e '.[test,mutation]'. Writes the figures between the markers of docs/testing.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-.venv/bin/python}
 MUTMUT=${MUTMUT:-$(dirname "$PY")/mutmut}
 CHILDREN=${MUTATION_CHILDREN:-1}   # the machine is shared: one mutant at a time unless told otherwise
+report_only=0
+if [ "${1:-}" = "--report" ]; then report_only=1; shift; fi
 modules=("$@")
 [ ${#modules[@]} -eq 0 ] && modules=(values rules)
-rm -rf mutants  # a fresh copy of the sources, so the figures belong to the commit below
-for m in "${modules[@]}"; do
-  "$MUTMUT" run --max-children "$CHILDREN" "xlperf.$m.*" > /dev/null
-done
+if [ $report_only -eq 0 ]; then
+  rm -rf mutants  # a fresh copy of the sources, so the figures belong to the commit below
+  for m in "${modules[@]}"; do
+    "$MUTMUT" run --max-children "$CHILDREN" "xlperf.$m.*" > /dev/null
+  done
+fi
 "$MUTMUT" results --all true > mutants/results.txt
 "$PY" - "${modules[@]}" <<'PYEOF'
 """Tally mutmut's results per module and write them between the markers of docs/testing.md."""
