@@ -405,3 +405,35 @@ def test_percent_format_reads_only_the_positive_section_outside_quotes(fmt, perc
 ])
 def test_format_number_more(number, text):
     assert format_number(number) == text
+
+
+def test_a_number_too_long_for_float_is_not_finite():
+    raw = '9' * 400 + '人'
+    result = parse_indicator_value(raw)
+    assert (result.status, result.reason, result.raw) == (BAD, 'not finite', raw)
+
+
+@pytest.mark.parametrize(('unit', 'ok'), [('个' * 10, True), ('个' * 11, False), ('次/人·年', True)])
+def test_unit_length_limit(unit, ok):
+    result = parse_indicator_value('≥3' + unit)
+    assert result.ok is ok
+    if not ok:
+        assert result.reason == 'unit too long'
+
+
+def test_every_dash_kind_together_is_a_placeholder():
+    assert parse_indicator_value('-—–―‐‑').status is PH
+
+
+@pytest.mark.parametrize('raw', ['-0%', '−0', '＝-0.0人'])
+def test_negative_zero_reads_as_zero(raw):
+    assert math.copysign(1, parse_indicator_value(raw).value.number) == 1
+    assert parse_indicator_value(raw).value.display().lstrip('＝').startswith('0')
+
+
+@pytest.mark.parametrize(('raw', 'value'), [
+    ('95%以上。', IndicatorValue('≥', 95.0, '%')), ('3天以内；', IndicatorValue('≤', 3.0, '天')),
+    ('≥95%。。', IndicatorValue('≥', 95.0, '%')), ('5人及以下,', IndicatorValue('≤', 5.0, '人')),
+])
+def test_suffixes_and_trailing_punctuation_peel_in_any_order(raw, value):
+    assert parse_indicator_value(raw).value == value

@@ -116,7 +116,7 @@ def _safe_str(raw: object) -> str:
     if raw is None:
         return ''
     try:
-        return raw if isinstance(raw, str) else str(raw)
+        return str(raw)
     except Exception:  # arbitrary objects may have a broken __str__
         return f'<{type(raw).__name__}>'
 
@@ -224,7 +224,7 @@ def _strip_prefix(text: str) -> tuple[str, str]:
 def _strip_suffixes(unit: str) -> tuple[str, list[str]]:
     """Peel trailing punctuation and 以上/以内-style words until nothing changes."""
     found: list[str] = []
-    while True:
+    for _ in range(len(unit) + 1):  # each pass removes at least one character, or stops
         before = unit
         unit = unit.rstrip(_TRAILING_PUNCT)
         for word in _SUFFIXES:
@@ -233,7 +233,8 @@ def _strip_suffixes(unit: str) -> tuple[str, list[str]]:
                 unit = unit[:-len(word)]
                 break
         if unit == before:
-            return unit, found
+            break
+    return unit, found
 
 
 def _unit_problem(unit: str) -> str:
