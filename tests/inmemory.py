@@ -18,7 +18,7 @@ COST = next(l2.name for l2 in SPEC.level2s if l2.cost)
 NOT_COST = next(l2.name for l2 in SPEC.level2s if not l2.cost)
 
 
-def make_return(code: str = CODE, path: str = "return.xlsx") -> FileResult:
+def make_return(code: str = CODE, path: str = "return.xlsx", slots: int | None = None) -> FileResult:
     """A return as the reader would hand it over: the seed project's content in the template's cells."""
     project = PROJECTS[code]
     fields = dict(locked_values(SPEC, REGISTRY.get(code)))
@@ -34,14 +34,14 @@ def make_return(code: str = CODE, path: str = "return.xlsx") -> FileResult:
     for ind in project["indicators"]:
         by_l2.setdefault(ind["二级指标"], []).append(ind)
     indicators = []
-    for s in SPEC.slot_rows(None):
+    for s in SPEC.slot_rows(slots):
         items = by_l2.get(s.level2, [])
         if s.index < len(items):
             row = s.row0 + 1
             values = {c.name: items[s.index].get(c.name, "") for c in SPEC.columns}
             indicators.append(IndicatorRow(s.level1, s.level2, s.index, row, values,
                                            {c.name: f"{c.col}{row}" for c in SPEC.columns}))
-    meta = {"project_code": code, "slots": SPEC.slots, "locked_digest": locked_digest(SPEC, fields)}
+    meta = {"project_code": code, "slots": slots or SPEC.slots, "locked_digest": locked_digest(SPEC, fields)}
     data = ReturnData(SPEC_NAME, SPEC.sheet, meta, fields, refs, indicators)
     return FileResult(path, kind=SPEC.kind, data=data)
 

@@ -872,3 +872,29 @@ def test_a_return_the_reader_rejected_is_no_duplicate():
 
 def test_saved_at_strips_the_value(tmp_path):
     assert rules.saved_at(_saved(tmp_path / "a.xlsx", " 2021-03-01T10:00:00Z ")) == "2021-03-01T10:00:00Z"
+
+
+@pytest.mark.parametrize("slots", [None, 5])
+def test_first_rows_follow_the_templates_slot_count(slots):
+    rules._FIRST_ROWS.clear()  # compute, not reuse what an earlier test left
+    res = make_return(slots=slots)
+    res.data.indicators = [ir for ir in res.data.indicators if ir.level2 != COST]
+    cross_field(res)
+    first = next(s for s in SPEC.slot_rows(slots) if s.level2 == COST)
+    assert issue(res, "E107").cell == f"{SPEC.columns[0].col}{first.row0 + 1}"
+    if slots:
+        assert first.row0 != next(s for s in SPEC.slot_rows(None) if s.level2 == COST).row0
+
+
+def test_frame_plan_is_computed_afresh():
+    rules._PLANS.clear()
+    res = plan(25, "abc", 75, 100)
+    assert issue(res, "E104").cell == PLAN[1].cell
+
+
+def test_large_plan_numbers_print_in_full():
+    assert dict(issue(plan_only(0, 0, 0, 1000000), "E106").params) == {"found": "1000000"}
+
+
+def test_saved_at_survives_non_ascii(tmp_path):
+    assert rules.saved_at(_saved(tmp_path / "a.xlsx", "2021-03-01T10:00:00Zé")).startswith("2021-03-01T10:00:00Z")

@@ -218,8 +218,8 @@ def _column_ref(spec: FormSpec, column: str, row: int) -> str:
     for c in spec.columns:
         if c.name == column:
             return f"{c.col}{row}"
-    vcol = next((c for c in spec.columns if c.type == "indicator_value"), spec.columns[0])
-    if column in ("_status", "_unit_missing"):
+    if column in ("_status", "_unit_missing"):  # only forms with a 指标值 column have these
+        vcol = next(c for c in spec.columns if c.type == "indicator_value")
         return f"{vcol.col}{row}"
     return f"{spec.columns[0].col}{row}"
 
@@ -255,11 +255,6 @@ def run_schema(spec: FormSpec, results: list[FileResult], pdf, idf) -> None:
 
 
 # ---------------------------------------------------------------- cross-field rules ----
-def _money_text(v) -> str:
-    m = money(v)
-    return f"{m:.2f}" if m is not None else text(v)
-
-
 def check_identity(spec: FormSpec, res: FileResult, registry: Registry) -> None:
     """Registry match of locked values, metadata consistency and the locked-values digest."""
     d = res.data
