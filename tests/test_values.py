@@ -434,6 +434,8 @@ def test_negative_zero_reads_as_zero(raw):
 @pytest.mark.parametrize(('raw', 'value'), [
     ('95%以上。', IndicatorValue('≥', 95.0, '%')), ('3天以内；', IndicatorValue('≤', 3.0, '天')),
     ('≥95%。。', IndicatorValue('≥', 95.0, '%')), ('5人及以下,', IndicatorValue('≤', 5.0, '人')),
+    ('95%以上以上', IndicatorValue('≥', 95.0, '%')),  # two passes of suffix peeling
+    ('5内内', IndicatorValue('≤', 5.0, '')),  # as many passes as characters
 ])
 def test_suffixes_and_trailing_punctuation_peel_in_any_order(raw, value):
     assert parse_indicator_value(raw).value == value
