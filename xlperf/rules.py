@@ -233,7 +233,7 @@ def run_schema(spec: FormSpec, results: list[FileResult], pdf, idf) -> None:
         res = results[int(pdf.at[index, "_fi"])]
         fname = column.split("__")[0]
         f = spec.field(fname)
-        code = str(check).split(":")[0] if str(check)[:1] in "EW" else "E104"
+        code = str(check)  # every check is named by its issue code
         params = {"field": fname, "found": text(res.data.fields.get(fname))}
         if code == "E113":
             params.update(limit=f.max_length, length=len(params["found"]))
