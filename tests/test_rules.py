@@ -610,7 +610,7 @@ def test_empty_value_names_the_value_cell_and_long_column_text_is_e113():
 def test_plan_value_error_names_the_field_and_what_was_found():
     res = plan(25, "abc", 75, 100)
     e = issue(res, "E104")
-    assert (e.cell, dict(e.params)) == (PLAN[1].cell, {"field": PLAN[1].name, "found": "abc"})
+    assert (e.sheet, e.cell, dict(e.params)) == (SPEC.sheet, PLAN[1].cell, {"field": PLAN[1].name, "found": "abc"})
     res = plan(25, 150, 150, 150)
     assert {i.cell for i in res.issues if i.code == "E104"} == {PLAN[1].cell, PLAN[2].cell, PLAN[3].cell}
 
