@@ -189,6 +189,8 @@ def _defs() -> list[_Def]:
     add(_Def("e104_text", "E104", SHEET, fcell("6月底"), cells={fcell("6月底"): "abc"}))
     add(_Def("e105_decreasing", "E105", SHEET, fcell("10月底"), cells={fcell("10月底"): 40}))
     add(_Def("e106_december_90", "E106", SHEET, fcell("12月底"), cells={fcell("12月底"): 90}))
+    add(_Def("e133_mixed_scale", "E133", SHEET, fcell("3月底"),
+             cells={fcell("3月底"): 0.25, fcell("6月底"): 0.5, fcell("10月底"): 0.75, fcell("12月底"): 100}))
     # E107 / E118: required 二级指标 / 一级指标 left without indicators
     add(_Def("e107_数量指标_empty", "E107", SHEET, icell(q0, 0, "三级指标"), cells=_clear_rows([q0])))
     add(_Def("e118_效益指标_empty", "E118", SHEET, icell(LEVEL1["效益指标"][0], 0, "三级指标"),
@@ -199,8 +201,9 @@ def _defs() -> list[_Def]:
     # E110..E112: indicator values
     for tag, value in (("stars", "≥**%"), ("underscores", "__人"), ("dash", "-")):
         add(_Def(f"e110_{tag}", "E110", SHEET, v10, cells={v10: value}))
-    for tag, value in (("good", "良好"), ("range", "95%-100%")):
-        add(_Def(f"e111_{tag}", "E111", SHEET, v10, cells={v10: value}))
+    add(_Def("e111_good", "E111", SHEET, v10, cells={v10: "良好"}))
+    add(_Def("e131_range", "E131", SHEET, v10, cells={v10: "95%−100%"}, absent=("E111",)))
+    add(_Def("e132_date", "E132", SHEET, v10, cells={v10: "2021年12月31日前"}, absent=("E111", "E112")))
     add(_Def("e112_no_unit", "E112", SHEET, v10, cells={v10: "≥95"}))
     # E113: too long
     add(_Def("e113_三级指标_101", "E113", SHEET, icell(q0, 0, "三级指标"), cells={icell(q0, 0, "三级指标"): "设" * 101}))

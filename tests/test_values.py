@@ -1,6 +1,7 @@
 """Tests for xlperf.values: the 指标值 parser."""
 import datetime as dt
 import math
+import numbers
 from decimal import Decimal
 from fractions import Fraction
 
@@ -14,7 +15,9 @@ from xlperf.values import (
     ParseResult,
     ValueStatus,
     format_number,
+    is_percent_format,
     parse_indicator_value,
+    probable_percent,
 )
 
 OK, EMPTY, PH, YN, BAD = (ValueStatus.OK, ValueStatus.EMPTY, ValueStatus.PLACEHOLDER,
@@ -240,8 +243,9 @@ def test_parsed_values_round_trip(raw):
         assert parse_indicator_value(result.value.display()).value == result.value
 
 
-def test_weird_number_format_argument_is_ignored():
-    result = parse_indicator_value(0.5, number_format=None)  # type: ignore[arg-type]
+@pytest.mark.parametrize('fmt', [None, 5, b'0%', ['0%']])
+def test_weird_number_format_argument_is_ignored(fmt):
+    result = parse_indicator_value(0.5, number_format=fmt)  # type: ignore[arg-type]
     assert result.value == IndicatorValue('＝', 0.5, '')
 
 
@@ -252,3 +256,186 @@ def test_broken_str_does_not_raise():
 
     result = parse_indicator_value(Broken())
     assert (result.status, result.raw) == (BAD, '<Broken>')
+
+
+# ---------------------------------------------------------------- minus signs, ranges, deadlines --------
+@pytest.mark.parametrize('raw', ['−5%', '-5%', '－5%', '＝−5%'])
+def test_minus_sign_spellings_read_as_negative(raw):
+    # U+2212 (what Word and many input methods type) and the full-width minus are minus signs too.
+    assert parse_indicator_value(raw).value == IndicatorValue('＝', -5.0, '%')
+
+
+@pytest.mark.parametrize('raw', [
+    '90%-95%', '95%−100%', '95%－100%', '90%～95%', '90%〜95%', '90%~95%', '90%至95%', '90%到95%',
+    '90-95%', '≥90%-95%', '90%—95%', '3-5天', '3–5天',
+])
+def test_ranges_are_reported_as_ranges(raw):
+    result = parse_indicator_value(raw)
+    assert (result.status, result.reason) == (BAD, 'range')
+
+
+@pytest.mark.parametrize(('raw', 'month'), [
+    ('12月底前', 12), ('12月底', 12), ('12月底前完成', 12), ('6月底前', 6), ('6月末前', 6), ('1月底之前', 1),
+    ('年底前', 12), ('年底前完成', 12), ('年末前', 12), ('≤12月底', 12), ('＜＝6月底前', 6), ('12月底前。', 12),
+    ('１２月底前', 12),
+])
+def test_month_end_deadlines_read_as_at_most_that_month(raw, month):
+    # The budget system takes a 时效 target as 计算符号 ≤ with a month: "by the end of June" is ≤6月.
+    result = parse_indicator_value(raw)
+    assert result.status is OK, result
+    assert result.raw == raw
+    assert result.value == IndicatorValue('≤', float(month), '月')
+    assert result.value.display() == f'≤{month}月'
+
+
+@pytest.mark.parametrize('raw', [
+    '2021年12月31日前', '12月31日前', '6月30日之前', '2021年12月底前', '2022年6月前', '12月前',
+    '13月底前', '0月底前', '≥12月底前', '12月15号前', '2021年底前',
+])
+def test_dates_and_odd_deadlines_get_the_deadline_reason(raw):
+    result = parse_indicator_value(raw)
+    assert (result.status, result.reason) == (BAD, 'deadline'), result
+    assert (result.raw, result.value) == (raw, None)
+
+
+@pytest.mark.parametrize(('raw', 'value'), [
+    ('≤12月', IndicatorValue('≤', 12.0, '月')),
+    ('12个月', IndicatorValue('＝', 12.0, '个月')),
+    ('≤3个月', IndicatorValue('≤', 3.0, '个月')),
+    ('30日内', IndicatorValue('≤', 30.0, '日')),
+    ('≤30天', IndicatorValue('≤', 30.0, '天')),
+])
+def test_durations_are_not_deadlines(raw, value):
+    assert parse_indicator_value(raw).value == value
+
+
+# ---------------------------------------------------------------- 0.95 meant as 95% --------
+@pytest.mark.parametrize(('raw', 'context', 'meant'), [
+    ('0.95', '群众满意度', IndicatorValue('＝', 95.0, '%')),
+    ('≥0.95', '验收合格率', IndicatorValue('≥', 95.0, '%')),
+    ('≥0.9', '覆盖比例', IndicatorValue('≥', 90.0, '%')),
+    ('1', '完成率', IndicatorValue('＝', 100.0, '%')),
+    ('≥0.95%', '满意度', IndicatorValue('≥', 95.0, '%')),
+    ('＞0.8%', '', IndicatorValue('＞', 80.0, '%')),
+    ('0.98%', '知晓率', IndicatorValue('＝', 98.0, '%')),
+    (0.95, '达标率', IndicatorValue('＝', 95.0, '%')),
+    ('≥0.95', '占比（%）', IndicatorValue('≥', 95.0, '%')),
+])
+def test_fraction_in_a_percent_row_suggests_the_percentage(raw, context, meant):
+    value = parse_indicator_value(raw).value
+    assert probable_percent(value, context) == meant
+
+
+@pytest.mark.parametrize(('raw', 'context'), [
+    ('0.95', '印刷册数'),              # not a percent row: E112 alone says what is wrong
+    ('≥95%', '满意度'),                 # already a percentage
+    ('≤0.5%', '差错率'),                # a small ceiling is a real percentage
+    ('＜1%', '投诉率'),
+    ('≥1%', '增长率'),                  # exactly 1%: a real target, not 100%
+    ('0', '完成率'),                    # zero is zero on either scale
+    ('1.5', '完成率'),                  # above 1: not a fraction
+    ('≥2人', '比例'),                   # a counted unit
+    ('达成预期指标', '满意度'),
+    ('-0.5', '增长率'),
+    ('≥0%', '增长率'),
+    ('≥0', '增长率'),
+    ('＞1.01', '完成率'),
+])
+def test_no_percent_suggestion_where_the_value_is_plausible(raw, context):
+    value = parse_indicator_value(raw).value
+    assert probable_percent(value, context) is None
+
+
+def test_no_percent_suggestion_without_a_value():
+    assert probable_percent(None, '满意度') is None
+    assert probable_percent(IndicatorValue('定性', None, '', '达成预期指标'), '满意度') is None
+
+
+@pytest.mark.parametrize(('fmt', 'percent'), [
+    ('0%', True), ('0.00%', True), ('0.0%;[Red]-0.0%', True), ('0"%"', False), ('0\\%', False),
+    ('', False), ('General', False), ('#,##0.00', False), (None, False),
+])
+def test_is_percent_format(fmt, percent):
+    assert is_percent_format(fmt) is percent
+
+
+# ---------------------------------------------------------------- numbers the fast path cannot take --------
+class _HalfInteger:
+    """An Integral by registration whose int() fails: only float() works (the fallback path)."""
+
+    def __float__(self):
+        return 0.5
+
+    def __int__(self):
+        raise TypeError('no int')
+
+
+numbers.Integral.register(_HalfInteger)
+
+
+@pytest.mark.parametrize(('fmt', 'number', 'unit'), [('0%', 50.0, '%'), ('', 0.5, ''), ('0"%"', 0.5, '%')])
+def test_numbers_that_only_convert_with_float(fmt, number, unit):
+    assert parse_indicator_value(_HalfInteger(), number_format=fmt).value == IndicatorValue('＝', number, unit)
+
+
+@pytest.mark.parametrize(('raw', 'reason'), [
+    (Decimal('sNaN'), 'not a number'), (Decimal('NaN'), 'not finite'), (10 ** 400, 'not finite'),
+    (Decimal('1e400'), 'not finite'),
+])
+def test_numbers_beyond_float(raw, reason):
+    result = parse_indicator_value(raw)
+    assert (result.status, result.reason) == (BAD, reason)
+
+
+@pytest.mark.parametrize(('raw', 'number'), [(10 ** 20 + 1, 1e20), (123456789, 123456789.0), (-7, -7.0)])
+def test_integers_read_as_their_float(raw, number):
+    assert parse_indicator_value(raw).value == IndicatorValue('＝', number, '')
+
+
+@pytest.mark.parametrize(('fmt', 'percent'), [
+    ('0;-0%', False), ('0%;0', True), ('"%"0.00', False), ('0.0"pct"%', True), ('\\%0%', True), ('"a%b"0', False),
+])
+def test_percent_format_reads_only_the_positive_section_outside_quotes(fmt, percent):
+    assert is_percent_format(fmt) is percent
+    assert parse_indicator_value(0.5, number_format=fmt).value.number == (50 if percent else 0.5)
+
+
+@pytest.mark.parametrize(('number', 'text'), [
+    (120.0, '120'), (1e16, '10000000000000000'), (0.1, '0.1'), (12.50, '12.5'), (-3.0, '-3'), (1.0, '1'),
+])
+def test_format_number_more(number, text):
+    assert format_number(number) == text
+
+
+def test_a_number_too_long_for_float_is_not_finite():
+    raw = '9' * 400 + '人'
+    result = parse_indicator_value(raw)
+    assert (result.status, result.reason, result.raw) == (BAD, 'not finite', raw)
+
+
+@pytest.mark.parametrize(('unit', 'ok'), [('个' * 10, True), ('个' * 11, False), ('次/人·年', True)])
+def test_unit_length_limit(unit, ok):
+    result = parse_indicator_value('≥3' + unit)
+    assert result.ok is ok
+    if not ok:
+        assert result.reason == 'unit too long'
+
+
+def test_every_dash_kind_together_is_a_placeholder():
+    assert parse_indicator_value('-—–―‐‑').status is PH
+
+
+@pytest.mark.parametrize('raw', ['-0%', '−0', '＝-0.0人'])
+def test_negative_zero_reads_as_zero(raw):
+    assert math.copysign(1, parse_indicator_value(raw).value.number) == 1
+    assert parse_indicator_value(raw).value.display().lstrip('＝').startswith('0')
+
+
+@pytest.mark.parametrize(('raw', 'value'), [
+    ('95%以上。', IndicatorValue('≥', 95.0, '%')), ('3天以内；', IndicatorValue('≤', 3.0, '天')),
+    ('≥95%。。', IndicatorValue('≥', 95.0, '%')), ('5人及以下,', IndicatorValue('≤', 5.0, '人')),
+    ('95%以上以上', IndicatorValue('≥', 95.0, '%')),  # two passes of suffix peeling
+    ('5内内', IndicatorValue('≤', 5.0, '')),  # as many passes as characters
+])
+def test_suffixes_and_trailing_punctuation_peel_in_any_order(raw, value):
+    assert parse_indicator_value(raw).value == value

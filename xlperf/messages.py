@@ -67,6 +67,11 @@ ISSUES: dict[str, tuple[str, str, str]] = {
     "W206": ("warning", "文件名中的项目编码 {name_code} 与表中（模板标识）的项目编码 {found} 不同，以表中内容为准", "the file name names project {name_code} but the sheet (template metadata) is project {found}; the content counts"),
     "W207": ("skip", "与 {other} 内容完全相同的重复报送，已跳过", "identical copy of {other}, skipped"),
     "W208": ("skip", "该项目已有更新的有效报送 {other}，本文件被替代", "superseded by a newer valid return {other}"),
+    # 指标值 and spending-plan spellings that deserve advice of their own rather than E111
+    "E131": ("error", "指标值“{found}”是一个范围，指标值只能填一个数：请用 ≥ 写下限（如 ≥90%），或用 ≤ 写上限", "indicator value '{found}' is a range; a target is one number: write the lower bound with ≥ (e.g. ≥90%) or the upper bound with ≤"),
+    "E132": ("error", "指标值“{found}”是日期：时效目标请写成 ≤ 月份（如 12月底前 写成 ≤12月，6月30日前 写成 ≤6月），具体日期写在绩效指标描述中", "indicator value '{found}' is a date: write a deadline as ≤ a month (by the end of December is ≤12月, by 30 June is ≤6月) and put the exact date in the description"),
+    "E133": ("error", "资金支出计划混用了小数和百分数（{found}）：“{field}”的 {fraction} 应是 {percent}？请统一填写百分数（如 25、50、75、100）；若确为 {fraction}%，请填写“{fraction}%”", "the spending plan mixes fractions and percentages ({found}): is {fraction} in '{field}' meant as {percent}? write every period as a percentage (e.g. 25, 50, 75, 100); if {fraction}% is meant, type '{fraction}%'"),
+    "W231": ("warning", "指标值“{found}”像是把百分数写成了小数：是否应为 {meant}？", "indicator value '{found}' looks like a percentage written as a fraction: did you mean {meant}?"),
 }
 
 UI: dict[str, tuple[str, str]] = {

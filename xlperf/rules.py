@@ -8,10 +8,12 @@ from dataclasses import dataclass
 from .model import FileResult, Issue, text
 from .registry import Registry, money
 from .spec import FormSpec, load_spec
-from .values import QUALITATIVE, ValueStatus, parse_indicator_value
+from .values import QUALITATIVE, ValueStatus, is_percent_format, parse_indicator_value, probable_percent
 from .writer import locked_digest
 
-_STATUS_CODE = {"empty": "E109", "placeholder": "E110", "unparseable": "E111"}
+_STATUS_CODE = {"empty": "E109", "placeholder": "E110", "unparseable": "E111", "range": "E131", "deadline": "E132"}
+# Reasons of an unparseable value that have advice of their own; they take the place of the status.
+_OWN_ADVICE = ("range", "deadline")
 _GOAL_NUMBER = re.compile(r"^\s*(?:\d+|[一二三四五六七八九十]+)\s*[.、．)）:：]\s*")
 _FILE_CODE = re.compile(r"^([0-9A-Z]{21})(?=[_\-\s.]|$)")
 
@@ -32,9 +34,10 @@ def _parsed(raw, number_format: str = "") -> tuple:
     hundred spellings across 100,000 cells (parsing and display() are the costly part per row)."""
     hit = _PARSED.get(raw) if isinstance(raw, str) else None
     if hit is None:
-        pr = parse_indicator_value(raw.strip() if isinstance(raw, str) else raw, number_format=number_format)
+        pr = parse_indicator_value(raw, number_format=number_format)
         v = pr.value
-        hit = (pr, {"_status": pr.status.value, "_symbol": v.symbol if v else "", "_number": v.number if v else None,
+        status = pr.reason if pr.reason in _OWN_ADVICE else pr.status.value
+        hit = (pr, {"_status": status, "_symbol": v.symbol if v else "", "_number": v.number if v else None,
                     "_unit": v.unit if v else "", "_display": v.display() if v else "",
                     "_unit_missing": bool(v and v.symbol != QUALITATIVE and not v.unit)})
         if isinstance(raw, str) and len(raw) <= 200:
@@ -52,14 +55,16 @@ def parse_value(raw, number_format: str = ""):
     return _parsed(raw, number_format)[0]
 
 
-def _percent_values(raw: list) -> list:
-    """Spending-plan cells as numbers 0–100; a cell typed as 25% arrives as 0.25."""
+def _percent_values(raw: list, formats: list | tuple = ()) -> list:
+    """Spending-plan cells as numbers 0–100; a cell typed as 25% arrives as 0.25 (with a % format,
+    when *formats*, aligned with *raw*, gives the cells' number formats)."""
     nums = []
-    for v in raw:
+    for i, v in enumerate(raw):
         if isinstance(v, bool):
             nums.append(None)
         elif isinstance(v, (int, float)):
-            nums.append(float(v))
+            scaled = i < len(formats) and is_percent_format(formats[i])
+            nums.append(round(v * 100, 6) if scaled else float(v))
         else:
             t = text(v).replace("％", "%").rstrip("%").strip()
             try:
@@ -103,11 +108,12 @@ def frame_rows(spec: FormSpec, res: FileResult) -> tuple[dict, list]:
     prow = {"_fi": None}
     for name in fields:
         prow[name] = text(get(name))
-    for name, n in zip(percent, _percent_values([get(name) for name in percent])):
+    formats = d.number_formats
+    plan_formats = [formats.get(d.refs.get(name, ""), "") for name in percent]
+    for name, n in zip(percent, _percent_values([get(name) for name in percent], plan_formats)):
         prow[f"{name}__num"] = n
         prow[f"{name}__bad"] = n is None and prow[name] != ""
     irows = []
-    formats = d.number_formats
     for ir in d.indicators:  # ~100,000 rows for 10,000 returns
         vals = ir.values
         row = [ir.row, ir.level1, ir.level2]
@@ -212,8 +218,8 @@ def _column_ref(spec: FormSpec, column: str, row: int) -> str:
     for c in spec.columns:
         if c.name == column:
             return f"{c.col}{row}"
-    vcol = next((c for c in spec.columns if c.type == "indicator_value"), spec.columns[0])
-    if column in ("_status", "_unit_missing"):
+    if column in ("_status", "_unit_missing"):  # only forms with a 指标值 column have these
+        vcol = next(c for c in spec.columns if c.type == "indicator_value")
         return f"{vcol.col}{row}"
     return f"{spec.columns[0].col}{row}"
 
@@ -227,7 +233,7 @@ def run_schema(spec: FormSpec, results: list[FileResult], pdf, idf) -> None:
         res = results[int(pdf.at[index, "_fi"])]
         fname = column.split("__")[0]
         f = spec.field(fname)
-        code = str(check).split(":")[0] if str(check)[:1] in "EW" else "E104"
+        code = str(check)  # every check is named by its issue code
         params = {"field": fname, "found": text(res.data.fields.get(fname))}
         if code == "E113":
             params.update(limit=f.max_length, length=len(params["found"]))
@@ -249,11 +255,6 @@ def run_schema(spec: FormSpec, results: list[FileResult], pdf, idf) -> None:
 
 
 # ---------------------------------------------------------------- cross-field rules ----
-def _money_text(v) -> str:
-    m = money(v)
-    return f"{m:.2f}" if m is not None else text(v)
-
-
 def check_identity(spec: FormSpec, res: FileResult, registry: Registry) -> None:
     """Registry match of locked values, metadata consistency and the locked-values digest."""
     d = res.data
@@ -305,20 +306,41 @@ def check_amounts(spec: FormSpec, res: FileResult) -> None:
 
 
 def check_plan(spec: FormSpec, res: FileResult, prow: dict) -> None:
+    """Cumulative spending plan: one scale, never decreasing (an empty period is E101 and skipped), 100 at the end."""
     plan = [f for f in spec.fields if f.group == "资金支出计划"]
+    nums = [prow.get(f"{f.name}__num") for f in plan]
+    nums = [None if n is None or n != n else n for n in nums]
+    if _mixed_scale(spec, res, plan, nums, prow):
+        return
     prev = None
-    for f in plan:
-        n = prow.get(f"{f.name}__num")
-        if n is None or n != n:
-            prev = None
+    for f, n in zip(plan, nums):
+        if n is None:
             continue
-        if prev is not None and n < prev[1]:
-            res.add(Issue.make("E105", spec.sheet, f.cell, field=f.name, found=_num(n), previous=_num(prev[1])))
-        prev = (f, n)
+        if prev is not None and n < prev:
+            res.add(Issue.make("E105", spec.sheet, f.cell, field=f.name, found=_num(n), previous=_num(prev)))
+        prev = n
     if plan:
         last = prow.get(f"{plan[-1].name}__num")
         if last is not None and last == last and abs(last - 100) > 1e-6:
             res.add(Issue.make("E106", spec.sheet, plan[-1].cell, found=_num(last)))
+
+
+def _mixed_scale(spec: FormSpec, res: FileResult, plan: list, nums: list, prow: dict) -> bool:
+    """25% typed in one period (arriving as 0.25) and 100 in another: E133 rather than a plan that
+    reads as 0.25 % spent by March. Only when reading the fractions as percentages gives a valid plan,
+    so a real 0.5 % (0.5, 10, 50, 100) still reads as written, and "0.5%" typed as text always does."""
+    known = [n for n in nums if n is not None]
+    # "0.5%" typed as text says what it means; only a bare fraction is ambiguous
+    fractions = [(f, n) for f, n in zip(plan, nums) if n is not None and 0 < n < 1 and "%" not in str(prow.get(f.name, "")).replace("％", "%")]
+    if not fractions or not any(n > 1 for n in known):
+        return False
+    rescaled = [n * 100 if 0 < n <= 1 else n for n in known]
+    if any(b < a for a, b in zip(rescaled, rescaled[1:])) or max(rescaled) > 100:
+        return False
+    f, n = fractions[0]
+    res.add(Issue.make("E133", spec.sheet, f.cell, field=f.name, fraction=_num(n), percent=_num(round(n * 100, 6)),
+                       found="、".join(_num(k) for k in known)))
+    return True
 
 
 def _num(n: float) -> str:
@@ -387,7 +409,7 @@ def lint(spec: FormSpec, res: FileResult, opts: Options) -> None:
     for ir in d.indicators:
         v = ir.values
         name, desc, val = text(v.get("三级指标")), text(v.get("绩效指标描述")), v.get("指标值")
-        pr = parse_value(val)
+        pr = parse_value(val, d.number_formats.get(ir.refs.get("指标值", ""), ""))
         if pr.status is ValueStatus.YESNO:
             code = "E120" if opts.reject_yesno else "W201"
             res.add(Issue.make(code, spec.sheet, ir.refs["指标值"], found=text(val)))
@@ -396,6 +418,9 @@ def lint(spec: FormSpec, res: FileResult, opts: Options) -> None:
         if ir.level2 in cost and pr.value and pr.value.unit == "%" and pr.value.symbol in ("≥", "＞") \
                 and pr.value.number is not None and pr.value.number >= 100:
             res.add(Issue.make("W204", spec.sheet, ir.refs["指标值"], found=text(val)))
+        meant = probable_percent(pr.value, " ".join(text(x) for k, x in v.items() if k != "指标值"))
+        if meant is not None:
+            res.add(Issue.make("W231", spec.sheet, ir.refs["指标值"], found=text(val), meant=meant.display()))
 
 
 def file_code_warning(spec: FormSpec, res: FileResult) -> None:

@@ -26,7 +26,7 @@ _PREFIX_OPS = {
 }
 _SUFFIX_OPS = {
     '及以上': GE, '或以上': GE, '以上': GE,
-    '及以下': LE, '或以下': LE, '以下': LE, '及以内': LE, '以内': LE,
+    '及以下': LE, '或以下': LE, '以下': LE, '及以内': LE, '以内': LE, '之内': LE, '内': LE,
 }
 _PREFIXES = sorted(_PREFIX_OPS, key=len, reverse=True)
 _SUFFIXES = sorted(_SUFFIX_OPS, key=len, reverse=True)
@@ -35,14 +35,24 @@ _OPERATOR_FRAGMENTS = ('<', '>', '=', '≥', '≤', '≧', '≦', '以上', '以
                        *(w for w in _PREFIX_OPS if len(w) > 1 and not w.isascii()))
 
 _FOLD = {i: i - 0xFEE0 for i in range(0xFF01, 0xFF5F)}  # full-width ASCII block
-_FOLD.update({0x3000: ' ', 0x2212: '-'})
+_FOLD.update({0x3000: ' ', 0x2212: '-'})  # U+2212 MINUS SIGN is what Word and many IMEs type
 _INVISIBLE = dict.fromkeys(map(ord, '\u200b\u200c\u200d\u2060\ufeff'))
 _NUMBER = re.compile(r'([+-]?)(\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+)')
 _DIGIT = re.compile(r'\d')
+_QUOTED = re.compile(r'"[^"]*"|\\.')  # literal text in a number format: "…" or a backslash-escaped character
 _DASHES = set('-—–―‐‑')
 _YESNO = {'是否', '是/否', '是或否', '是\\否', '是、否'}
-_RANGE_MARKS = set('-~—–至到')
+_RANGE_MARKS = set('-~—–〜∼至到')
 _TRAILING_PUNCT = '。.;；,，、'
+# Deadlines. The budget system takes a 时效 target as 计算符号 + number + unit, so "by the end of
+# June" is ≤6月; a calendar date (or a year) has no such form and is refused with advice instead.
+_BEFORE = '(?:前|之前|以前)?(?:完成)?'
+_MONTH_END = re.compile(rf'(\d+)月(?:底|末){_BEFORE}')
+_YEAR_END = re.compile(rf'年(?:底|末){_BEFORE}')
+_DATE_LIKE = re.compile(r'\d+年|\d+月\d+[日号]|\d+月(?:底|末|前|之前|以前)|年(?:底|末)')
+_DEADLINE_SYMBOLS = ('', LE, LT)
+# A row whose indicator speaks of a rate or share: a bare 0.95 there is a percentage written as a fraction.
+_PERCENT_WORDS = ('率', '%', '％', '比例', '占比', '百分', '满意度')
 
 
 @dataclass(frozen=True)
@@ -86,10 +96,8 @@ def format_number(number: float | None) -> str:
     """Shortest plain decimal spelling without exponent or trailing zeros."""
     if number is None:
         return ''
-    text = format(Decimal(repr(float(number))), 'f')
-    if '.' in text:
-        text = text.rstrip('0').rstrip('.')
-    return '0' if text in ('-0', '') else text
+    text = format(Decimal(repr(float(number))).normalize(), 'f')
+    return '0' if text == '-0' else text
 
 
 def parse_indicator_value(raw: object, *, number_format: str = '') -> ParseResult:
@@ -108,7 +116,7 @@ def _safe_str(raw: object) -> str:
     if raw is None:
         return ''
     try:
-        return raw if isinstance(raw, str) else str(raw)
+        return str(raw)
     except Exception:  # arbitrary objects may have a broken __str__
         return f'<{type(raw).__name__}>'
 
@@ -123,7 +131,7 @@ def _ok(raw_text: str, symbol: str, number: float, unit: str) -> ParseResult:
 
 
 def _parse_cell_number(raw: object, raw_text: str, number_format: str) -> ParseResult:
-    scale, unit = _percent_kind(number_format if isinstance(number_format, str) else '')
+    scale, unit = _percent_kind(number_format) if isinstance(number_format, str) else (0, '')
     try:
         number = float(_exact(raw).scaleb(scale))
     except Exception:  # signalling NaN, Fractions, exotic Real subclasses
@@ -147,9 +155,8 @@ def _exact(raw: object) -> Decimal:
 
 def _percent_kind(number_format: str) -> tuple[int, str]:
     """(decimal scale, unit) implied by an Excel number format's positive section."""
-    section = number_format.split(';', 1)[0]
-    unquoted = re.sub(r'"[^"]*"|\\.', '', section)
-    if '%' in unquoted:
+    section = number_format.partition(';')[0]
+    if any('%' in part for part in _QUOTED.split(section)):
         return 2, '%'
     if '%' in section:  # literal '%' ("%" or \%) is shown but does not scale
         return 0, '%'
@@ -172,7 +179,21 @@ def _parse_text(raw: str) -> ParseResult:
         return ParseResult(ValueStatus.YESNO, None, raw)
     if '*' in text or '_' in text or set(text) <= _DASHES:
         return ParseResult(ValueStatus.PLACEHOLDER, None, raw)
+    if _DATE_LIKE.search(text):
+        return _parse_deadline(raw, text)
     return _parse_quantity(raw, text)
+
+
+def _parse_deadline(raw: str, text: str) -> ParseResult:
+    """'12月底前' / '年底前' -> ≤12月; any other date-like spelling fails with reason 'deadline'."""
+    symbol, rest = _strip_prefix(text.rstrip(_TRAILING_PUNCT))
+    if symbol in _DEADLINE_SYMBOLS:
+        month = _MONTH_END.fullmatch(rest)
+        if month and 1 <= int(month.group(1)) <= 12:
+            return _ok(raw, LE, float(month.group(1)), '月')
+        if _YEAR_END.fullmatch(rest):
+            return _ok(raw, LE, 12.0, '月')
+    return _fail(raw, 'deadline')
 
 
 def _parse_quantity(raw: str, text: str) -> ParseResult:
@@ -203,7 +224,7 @@ def _strip_prefix(text: str) -> tuple[str, str]:
 def _strip_suffixes(unit: str) -> tuple[str, list[str]]:
     """Peel trailing punctuation and 以上/以内-style words until nothing changes."""
     found: list[str] = []
-    while True:
+    for _ in range(len(unit) + 1):  # each pass removes at least one character, or stops
         before = unit
         unit = unit.rstrip(_TRAILING_PUNCT)
         for word in _SUFFIXES:
@@ -212,7 +233,8 @@ def _strip_suffixes(unit: str) -> tuple[str, list[str]]:
                 unit = unit[:-len(word)]
                 break
         if unit == before:
-            return unit, found
+            break
+    return unit, found
 
 
 def _unit_problem(unit: str) -> str:
@@ -223,3 +245,27 @@ def _unit_problem(unit: str) -> str:
     if len(unit) > MAX_UNIT_LEN:
         return 'unit too long'
     return ''
+
+
+def is_percent_format(number_format: object) -> bool:
+    """True when an Excel number format shows a cell's number multiplied by 100 (0.25 as 25%)."""
+    return isinstance(number_format, str) and _percent_kind(number_format)[0] == 2
+
+
+def probable_percent(value: IndicatorValue | None, context: str) -> IndicatorValue | None:
+    """The percentage a fraction probably meant (≥0.95 in a 满意度 row -> ≥95%), or None.
+
+    *context* is the rest of the indicator's row (its name and description). A unitless number in
+    (0, 1] counts in a row that speaks of a rate or share; a percentage under 1% counts anywhere
+    when it is a floor or an exact target (a ceiling such as ≤0.5% is a real small percentage).
+    """
+    if value is None or value.number is None:  # nothing typed, or a 定性 text
+        return None
+    n = value.number
+    if value.unit == '':
+        likely = 0 < n <= 1 and any(word in context for word in _PERCENT_WORDS)
+    elif value.unit == '%':
+        likely = 0 < n < 1 and value.symbol in (GE, GT, EQ)
+    else:
+        return None
+    return IndicatorValue(value.symbol, float(_exact(n).scaleb(2)), '%') if likely else None
