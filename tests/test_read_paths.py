@@ -91,3 +91,27 @@ def test_prepared_validation_is_the_same(returns, demo_dir, opts):
     validate_results(fast, reg, opts, prepared)
     assert [(r.status, r.issues) for r in fast] == [(r.status, r.issues) for r in plain]
     assert any(r.issues for r in plain)
+
+
+def test_plan_cell_typed_as_percent_is_read_as_its_percentage(demo_dir, registry_path, tmp_path):
+    """A unit types 25% in the 3月底 cell (stored as 0.25 with a % format) and plain numbers elsewhere:
+    the reader passes the cell's format, so the plan is 25/50/75/100, accepted, and the master says so."""
+    import openpyxl
+
+    from xlperf.master import project_rows
+    from xlperf.pipeline import run
+
+    src = sorted((demo_dir / "returns").glob("130304211*.xlsx"))[0]
+    wb = openpyxl.load_workbook(src)
+    ws = wb["项目绩效目标表"]
+    ws["B7"] = 0.25
+    ws["B7"].number_format = "0%"
+    target = tmp_path / src.name
+    wb.save(target)
+    registry = load_registry(registry_path)
+    report = run([target], registry, Options())
+    [res] = report.files
+    assert res.status == "accepted", [i.code for i in res.issues]
+    assert not any(i.code in ("E104", "E105", "E133") for i in res.issues)
+    [row] = project_rows(report)
+    assert (row["3月底"], row["6月底"], row["12月底"]) == (0.25, 0.5, 1.0)

@@ -38,10 +38,12 @@ def _f(v) -> float | None:
     return float(m) if m is not None else None
 
 
-def _plan_numbers(fields: dict) -> list:
+def _plan_numbers(data) -> list:
+    """The spending plan as numbers 0–100 (a cell typed as 25% counts as 25), as validation read it."""
     from .rules import _percent_values
 
-    return _percent_values([fields.get(p) for p in PLAN])
+    formats = [data.number_formats.get(data.refs.get(p, ""), "") for p in PLAN]
+    return _percent_values([data.fields.get(p) for p in PLAN], formats)
 
 
 def project_rows(report: Report) -> list[dict]:
@@ -57,7 +59,7 @@ def project_rows(report: Report) -> list[dict]:
         row = {"单位编码": unit_code, "单位名称": unit_name, "项目编码": text(f.get("项目编码")),
                "项目名称": text(f.get("项目名称")), "预算数": _f(f.get("预算数")), "财政资金": _f(f.get("财政资金")),
                "其他资金": _f(f.get("其他资金")), "资金用途": text(f.get("资金用途"))}
-        for p, n in zip(PLAN, _plan_numbers(f)):
+        for p, n in zip(PLAN, _plan_numbers(d)):
             row[p] = None if n is None else n / 100
         row.update({"涉密": text(f.get("涉密")) or "否", "绩效目标": text(f.get("绩效目标")),
                     "指标数": len(d.indicators), "提示数": len(res.warnings), "来源文件": res.path,

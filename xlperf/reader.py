@@ -360,6 +360,9 @@ def parse_workbook(path: Path, specs: list[FormSpec] | None = None, raw: bytes |
         data = _extract(spec, grid, meta, slots)
         numeric = {ir.refs["指标值"] for ir in data.indicators
                    if "指标值" in ir.refs and isinstance(ir.values.get("指标值"), (int, float))}
+        # percent fields (the spending plan) typed as 25% arrive as 0.25: their format says so
+        numeric |= {data.refs[f.name] for f in spec.fields
+                    if f.type == "percent" and isinstance(data.fields.get(f.name), (int, float))}
         data.formulas, data.number_formats = scan_sheet_xml(raw, spec.sheet, _layout(spec, slots)["input_refs"], numeric,
                                                             parts)
         res.data = data
