@@ -227,3 +227,9 @@ def test_gbk_file_names_go_through_every_command(tmp_path, registry_path, demo_d
 
     proc = run_cli("diff", os.fsdecode(target), returns / "13030421XVRUR16MROFUW_党务活动经费.xlsx")
     assert "Traceback" not in proc.stderr and proc.returncode in (0, 1)
+
+
+def test_unknown_form_spec_is_a_localised_usage_error(tmp_path, registry_path):
+    proc = run_cli("generate", registry_path, "-o", tmp_path / "o", "--form", "nosuch")
+    assert proc.returncode == 2 and "找不到表单规格" in proc.stderr and "Errno" not in proc.stderr
+    assert not (tmp_path / "o").exists() or not list((tmp_path / "o").rglob("*.xlsx"))

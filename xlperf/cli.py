@@ -103,8 +103,10 @@ def _spec(name: str):
 
     try:
         return load_spec(name)
-    except (OSError, KeyError, ValueError, TypeError) as exc:
-        _err(f"{name}: {exc}")
+    except OSError:
+        _err(ui("spec_missing", LANG, name=name))
+    except (KeyError, ValueError, TypeError) as exc:  # tomllib and the spec loader say what is wrong
+        _err(ui("spec_invalid", LANG, name=name, error=exc))
 
 
 def _progress(total_hint: int, label: str):

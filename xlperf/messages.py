@@ -117,6 +117,8 @@ UI: dict[str, tuple[str, str]] = {
     "more_problems": ("…… 另有 {count} 条", "… {count} more"),
     "more_rejected": ("…… 另有 {count} 个退回的文件", "… {count} more rejected files"),
     "status_rows_hidden": ("…… 另有 {count} 项未完成，见 --json 或加 --verbose", "… {count} more open items: see --json or --verbose"),
+    "spec_missing": ("找不到表单规格“{name}”（应为 templates/ 中的名称，如 project、unit，或一个 .toml 文件的路径）", "form spec '{name}' not found (a name in templates/, such as project or unit, or a .toml path)"),
+    "spec_invalid": ("表单规格“{name}”有误：{error}", "form spec '{name}' is invalid: {error}"),
     "zipped": ("已为 {count} 个单位各打一个压缩包到 {dir}", "{count} unit zips written to {dir}"),
     "password_reused": ("沿用 {path} 中已有的保护密码（此前下发的模板用同一密码）", "reusing the password in {path} (the templates sent earlier use it)"),
     "path_not_found": ("找不到 {path}（文件或文件夹不存在）", "{path} not found (no such file or folder)"),
