@@ -123,3 +123,26 @@ def test_a_missing_project_withholds_only_its_unit(office_round, tmp_path):
     proc = run_cli("publish", master, "-o", tmp_path / "docs2", "--no-pdf", "--allow-incomplete")
     assert proc.returncode == 0
     assert len(list((tmp_path / "docs2").glob("*.docx"))) == 2
+
+
+def test_feedback_of_the_round_passes_once_its_marked_cells_are_fixed(office_round, tmp_path):
+    """The feedback workbook belongs to the round's year (2022), not the form file's default year."""
+    export = office_round["export"]
+    returns = tmp_path / "returns"
+    shutil.copytree(office_round["returns"], returns)
+    ret = sorted(returns.rglob("130304211*.xlsx"))[0]
+    wb = openpyxl.load_workbook(ret)
+    good = wb["项目绩效目标表"]["E10"].value
+    wb["项目绩效目标表"]["E10"] = "≥**本"
+    wb.save(ret)
+    proc = run_cli("validate", returns, "-r", export, "--feedback", tmp_path / "fb")
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    [fb] = list((tmp_path / "fb").glob("*.xlsx"))
+    meta = openpyxl.load_workbook(fb)["_xlperf_meta"]
+    assert {r[0].value: r[1].value for r in meta.iter_rows()}["year"] == "2022"
+    wb = openpyxl.load_workbook(fb)
+    wb["项目绩效目标表"]["E10"] = good
+    fixed = tmp_path / "fixed.xlsx"
+    wb.save(fixed)
+    proc = run_cli("validate", fixed, "-r", export)
+    assert proc.returncode == 0, proc.stdout + proc.stderr

@@ -182,8 +182,12 @@ def test_plan_values_out_of_range_or_not_numbers(values, code):
 ])
 def test_fractions_mixed_with_percentages_are_e133(values, cell, fraction, percent):
     res = plan(*values)
-    assert plan_codes(res) == ["E133"]
-    e = issue(res, "E133")
+    codes = plan_codes(res)
+    # one E133 at every fraction cell, so fixing the marked cells of the feedback fixes the plan
+    assert set(codes) == {"E133"} and len(codes) == sum(1 for v in values if 0 < v <= 1)
+    assert [i.cell for i in res.issues if i.code == "E133"] == [
+        SPEC.field(name).cell for name, v in zip(("3月底", "6月底", "10月底", "12月底"), values) if 0 < v <= 1]
+    e = next(i for i in res.issues if i.code == "E133")
     assert e.cell == SPEC.field(cell).cell
     assert dict(e.params)["fraction"] == fraction and dict(e.params)["percent"] == percent
     assert "25" in e.message() or percent in e.message()
@@ -807,7 +811,7 @@ def test_no_e006_when_the_sheet_code_is_empty():
 
 
 @pytest.mark.parametrize(("values", "expected"), [
-    ((0.25, 0.5, 1, 100), ["E133"]),          # 1 next to 100 is 100 % too
+    ((0.25, 0.5, 1, 100), ["E133"] * 3),      # 1 next to 100 is 100 % too: all three cells are marked
     ((0.25, 0.5, 0.75, 150), ["E106"]),       # rescaled beyond 100: not a mixed scale (E104 says the rest)
     ((0.25, "", 0.75, 1), ["E106"]),           # a gap: the fractions are not rescaled as a whole
     ((10, 20, 30, float("nan")), []),
@@ -817,7 +821,7 @@ def test_plan_scale_edges(values, expected):
 
 
 def test_mixed_scale_names_the_plan_as_read():
-    e = issue(plan_only(0.25, 0.5, 0.75, 100), "E133")
+    e = next(i for i in plan_only(0.25, 0.5, 0.75, 100).issues if i.code == "E133")
     assert dict(e.params) == {"field": PLAN[0].name, "fraction": "0.25", "percent": "25", "found": "0.25、0.5、0.75、100"}
 
 

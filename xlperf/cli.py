@@ -319,7 +319,7 @@ def build_app() -> typer.Typer:
             from .feedback import write_all_feedback
 
             pw = password or _password_for(feedback)[0]
-            written = write_all_feedback(report.files, reg, feedback, pw, LANG)
+            written = write_all_feedback(report.files, reg, feedback, pw, LANG, year=report.year)
             typer.echo(ui("feedback_written", LANG, count=len(written), dir=feedback))
         if json_out:
             from .pipeline import write_json_atomic

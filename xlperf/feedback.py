@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+from dataclasses import replace
 from pathlib import Path
 
 from .atomic import atomic_path
@@ -95,12 +96,25 @@ def feedback_name(res: FileResult, taken: set[str]) -> str:
     raise RuntimeError("no free feedback file name")  # 10,000 returns of one stem and code: not a real round
 
 
+def _round_spec(res: FileResult, year: int | None):
+    """The return's form, for the round's year (else the year the return carries): a workbook of
+    another year would be rejected again (E010) once its marked cells are fixed."""
+    spec = load_spec(res.data.spec_name)
+    if not year:
+        try:
+            year = int(res.data.meta.get("year", ""))
+        except ValueError:
+            return spec
+    return replace(spec, year=year)
+
+
 def write_feedback(res: FileResult, registry: Registry, out_dir: Path, password: str, lang: str = "zh",
-                   taken: set[str] | None = None) -> Path | None:
-    """Write the feedback workbook for one rejected return; None when there is nothing to prefill."""
+                   taken: set[str] | None = None, year: int | None = None) -> Path | None:
+    """Write the feedback workbook for one rejected return; None when there is nothing to prefill.
+    *year* is the round's year (default: the year the return carries)."""
     if res.data is None:
         return None
-    spec = load_spec(res.data.spec_name)
+    spec = _round_spec(res, year)
     d = res.data
     row = registry.get(d.key) if spec.kind == "project" else next(
         (r for r in registry.rows if r["单位编码"] == d.meta.get("unit_code")), None)
@@ -136,7 +150,8 @@ def wants_feedback(res: FileResult) -> bool:
     return res.status == "rejected" and not any(i.severity == "skip" for i in res.issues)
 
 
-def write_all_feedback(results: list, registry: Registry, out_dir: Path, password: str, lang: str = "zh") -> list[Path]:
+def write_all_feedback(results: list, registry: Registry, out_dir: Path, password: str, lang: str = "zh",
+                       year: int | None = None) -> list[Path]:
     """One feedback workbook per distinct rejected return: byte-identical copies (sent twice, kept in two
     folders) get one, for the newest copy."""
     wanted = [r for r in results if wants_feedback(r)]
@@ -148,4 +163,4 @@ def write_all_feedback(results: list, registry: Registry, out_dir: Path, passwor
                 newest[r.sha256] = r
     taken: set[str] = set()
     return [p for r in wanted if not r.sha256 or newest[r.sha256] is r
-            for p in [write_feedback(r, registry, out_dir, password, lang, taken)] if p is not None]
+            for p in [write_feedback(r, registry, out_dir, password, lang, taken, year)] if p is not None]

@@ -337,9 +337,13 @@ def _mixed_scale(spec: FormSpec, res: FileResult, plan: list, nums: list, prow: 
     rescaled = [n * 100 if 0 < n <= 1 else n for n in known]
     if any(b < a for a, b in zip(rescaled, rescaled[1:])) or max(rescaled) > 100:
         return False
-    f, n = fractions[0]
-    res.add(Issue.make("E133", spec.sheet, f.cell, field=f.name, fraction=_num(n), percent=_num(round(n * 100, 6)),
-                       found="、".join(_num(k) for k in known)))
+    # one issue per cell the rescale changes (1 next to 100 is 100 % too): each is marked in the
+    # feedback workbook, so fixing the marked cells fixes the plan
+    changed = [(f, n) for f, n in zip(plan, nums) if n is not None and 0 < n <= 1
+               and "%" not in str(prow.get(f.name, "")).replace("％", "%")]
+    for f, n in changed:
+        res.add(Issue.make("E133", spec.sheet, f.cell, field=f.name, fraction=_num(n),
+                           percent=_num(round(n * 100, 6)), found="、".join(_num(k) for k in known)))
     return True
 
 
