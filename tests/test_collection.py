@@ -109,6 +109,35 @@ def test_resubmission_newest_wins_and_older_is_superseded(demo_dir, registry_pat
     assert all(f["issues"][0]["code"] == "E115" for f in files)
 
 
+def test_an_older_rejected_return_is_superseded_by_its_accepted_fix(demo_dir, registry_path, tmp_path):
+    """consolidate (newest valid return wins): once every project has an accepted fix, nothing is open —
+    the older rejected version is set aside (W208), the round exits 0; an older *accepted* return does
+    not hide a newer rejected one."""
+    import datetime as dt
+    import shutil
+
+    returns = tmp_path / "returns"
+    shutil.copytree(demo_dir / "returns", returns)
+    src = sorted(returns.glob("130304211*.xlsx"))[0]
+    resave_return(src, tmp_path / "wrong.xlsx", dt.datetime(2021, 3, 1, 9, 0, 0), {"E10": "≥**本"})
+    resave_return(src, tmp_path / "fixed.xlsx", dt.datetime(2021, 3, 5, 9, 0, 0), {"E10": "≥100本"})
+    src.unlink()
+    shutil.move(tmp_path / "wrong.xlsx", returns / "第一次.xlsx")
+    shutil.move(tmp_path / "fixed.xlsx", returns / "第二次.xlsx")
+    proc = run_cli("consolidate", returns, "-r", registry_path, "-o", tmp_path / "m.xlsx", "--json", tmp_path / "r.json")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    files = {Path(f["path"]).name: f for f in json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))["files"]}
+    assert files["第一次.xlsx"]["status"] == "skipped" and files["第二次.xlsx"]["status"] == "accepted"
+    assert any(i["code"] == "W208" and "第二次.xlsx" in i["message"] for i in files["第一次.xlsx"]["issues"])
+    assert any(i["code"] == "E110" for i in files["第一次.xlsx"]["issues"])  # why it was rejected stays visible
+    # the other way round: the newer return is the wrong one, it stays rejected and the round stays open
+    resave_return(returns / "第一次.xlsx", returns / "第一次.xlsx", dt.datetime(2021, 3, 9, 9, 0, 0))
+    proc = run_cli("consolidate", returns, "-r", registry_path, "-o", tmp_path / "m2.xlsx", "--json", tmp_path / "r2.json")
+    assert proc.returncode == 1
+    files = {Path(f["path"]).name: f for f in json.loads((tmp_path / "r2.json").read_text(encoding="utf-8"))["files"]}
+    assert files["第一次.xlsx"]["status"] == "rejected" and files["第二次.xlsx"]["status"] == "accepted"
+
+
 def test_report_json_matches_the_documented_schema(demo_dir):
     import jsonschema
 

@@ -553,6 +553,32 @@ def validate_results(results: list[FileResult], registry: Registry, opts: Option
     for res in results:
         _order(res)
         res.settle(strict=opts.strict)
+    supersede_fixed(results, opts)
+
+
+def _saved_order(res: FileResult) -> tuple:
+    return saved_at(res.source), res.mtime, res.path
+
+
+def supersede_fixed(results: list[FileResult], opts: Options) -> None:
+    """When the newest valid return wins (--duplicates latest), a rejected return older than an accepted
+    return of the same form is history, not an open problem: it is set aside (W208) like an older valid
+    one, so a round whose every project has an accepted fix ends with nothing rejected."""
+    if opts.duplicates != "latest":
+        return
+    newest_accepted: dict[tuple, tuple] = {}
+    for res in results:
+        if res.status == "accepted" and res.data is not None and res.data.key:
+            key, order = (res.kind, res.data.key), _saved_order(res)
+            if key not in newest_accepted or order > newest_accepted[key][0]:
+                newest_accepted[key] = (order, res)
+    for res in results:
+        if res.status != "rejected" or res.data is None or not res.data.key:
+            continue
+        hit = newest_accepted.get((res.kind, res.data.key))
+        if hit is not None and _saved_order(res) < hit[0]:
+            res.add(Issue.make("W208", other=hit[1].path))
+            res.status = "skipped"
 
 
 def _order(res: FileResult) -> None:
