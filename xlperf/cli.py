@@ -86,14 +86,16 @@ def _err(msg: str, code: int = 2):
     raise typer.Exit(code)
 
 
-def _registry(path: Path):
+def _registry(path: Path, notes: bool = False):
+    """The registry, or exit 2 with every problem; *notes* prints what the import did (元 → 万元, the
+    header row found, the year) — once, when templates are generated from it, not on every command."""
     from .registry import RegistryError, load_registry
 
     try:
         reg = load_registry(path, lang=LANG)
     except RegistryError as exc:
         _err(ui("registry_error", LANG, path=path, error=exc))
-    for line in reg.note_lines(LANG):  # 元 converted to 万元, title rows skipped, year from the title
+    for line in reg.note_lines(LANG) if notes else ():
         typer.echo(line)
     return reg
 
@@ -273,8 +275,10 @@ def build_app() -> typer.Typer:
         from .spec import UNIT_FORM
         from .writer import generate, unit_folder, unit_rows, zip_unit_folders
 
-        reg = _registry(registry)
-        round_year = year or getattr(reg, "year", None) or default_round_year()
+        reg = _registry(registry, notes=True)
+        if year and reg.year and year != reg.year:
+            typer.echo(ui("year_conflict", LANG, registry=reg.year, year=year))
+        round_year = year or reg.year or default_round_year()
         spec = replace(_spec(form), year=round_year)
         values = _prefill(prefill) if prefill else None
         pw, password_note = (password, None) if password else _password_for(out)
