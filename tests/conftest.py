@@ -95,3 +95,26 @@ def write_budget_export(path: Path, year: int = 2022, *, year_column: bool = Fal
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     wb.save(path)
     return rows
+def resave_return(src: Path, dst: Path, modified, cells: dict | None = None, sheet: str = "项目绩效目标表") -> Path:
+    """A sub-unit's re-submission: *src* with *cells* (A1 ref -> value) changed, saved as *dst* with the
+    saved time *modified* in docProps/core.xml (openpyxl would stamp "now"), which orders returns."""
+    import re
+    import zipfile
+
+    import openpyxl
+
+    wb = openpyxl.load_workbook(src)
+    for ref, value in (cells or {}).items():
+        wb[sheet][ref] = value
+    wb.properties.modified = modified
+    wb.save(dst)
+    tmp = dst.with_suffix(".tmp")
+    with zipfile.ZipFile(dst) as zin, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as zout:
+        for item in zin.infolist():
+            data = zin.read(item.filename)
+            if item.filename == "docProps/core.xml":
+                data = re.sub(rb"<dcterms:modified([^>]*)>[^<]*<", b"<dcterms:modified\\1>" +
+                              modified.strftime("%Y-%m-%dT%H:%M:%SZ").encode() + b"<", data)
+            zout.writestr(item, data)
+    tmp.replace(dst)
+    return dst

@@ -61,7 +61,7 @@ EXPECTED: dict[str, tuple[str | None, str | None]] = {
     "docx_like": ("F011", "rejected"),
     "plain_zip": ("F011", "rejected"),
     "empty_zip": ("F011", "rejected"),
-    "xlsb_like": ("F011", "rejected"),
+    "xlsb_like": ("F005", "rejected"),
     "xlsm_vba": ("F012", "rejected"),
     "macro_content_type": ("F012", "rejected"),
     "xlm_macrosheet": ("F012", "rejected"),

@@ -1,57 +1,17 @@
-"""Issue 5: status, diff, publish, prefill, exports and reproducible outputs."""
+"""Issue 5: publish, prefill, exports, reproducible outputs and the newest-return rule of consolidate."""
 from __future__ import annotations
 
 import hashlib
 import json
 import re
-import shutil
 from pathlib import Path
 
 import docx
 import openpyxl
 import pyarrow.parquet as pq
 
-from conftest import run_cli
+from conftest import resave_return, run_cli
 from xlperf.fill import load_projects, load_unit
-
-
-def test_status_lists_exactly_the_removed_projects(demo_dir, registry_path, tmp_path):
-    inbox = tmp_path / "inbox"
-    shutil.copytree(demo_dir / "returns", inbox)
-    removed = sorted(inbox.glob("13030421*.xlsx"))[3:6]
-    codes = {p.name.split("_")[0] for p in removed}
-    for p in removed:
-        p.unlink()
-    proc = run_cli("status", inbox, "--registry", registry_path, "--json", tmp_path / "s.json")
-    assert proc.returncode == 1, proc.stdout + proc.stderr
-    data = json.loads((tmp_path / "s.json").read_text(encoding="utf-8"))
-    missing = {p["code"] for p in data["projects"] if p["state"] == "missing"}
-    assert missing == codes
-    assert data["summary"] == {"accepted": 12, "rejected": 0, "missing": 3}
-    assert len(data["reminders"]) == 1 and all(c in data["reminders"][0] for c in codes)
-    assert "未报送" in proc.stdout and "催报清单" in proc.stdout
-
-
-def test_status_all_returned_exits_0(demo_dir, registry_path):
-    proc = run_cli("status", demo_dir / "returns", "--registry", registry_path)
-    assert proc.returncode == 0, proc.stdout
-
-
-def test_diff_lists_changed_cells(demo_dir, tmp_path):
-    old = sorted((demo_dir / "returns").glob("130304211*.xlsx"))[0]
-    new = tmp_path / "new.xlsx"
-    wb = openpyxl.load_workbook(old)
-    ws = wb["项目绩效目标表"]
-    ws["E10"] = "≥120本"
-    ws["E5"] = "党史资料印刷及出版费"
-    wb.save(new)
-    proc = run_cli("diff", old, new, "--json", tmp_path / "d.json")
-    assert proc.returncode == 1
-    changes = json.loads((tmp_path / "d.json").read_text(encoding="utf-8"))["changes"]
-    assert {(c["cell"], c["old"], c["new"]) for c in changes} == {
-        ("E10", "≥100本", "≥120本"), ("E5", "党史资料印刷费", "党史资料印刷及出版费")}
-    same = run_cli("diff", old, old)
-    assert same.returncode == 0
 
 
 def _docx_text(path: Path) -> tuple[list[str], list[list[list[str]]]]:
@@ -160,29 +120,6 @@ def test_prefill_next_year(demo_dir, registry_path, tmp_path):
     assert ws["B7"].value in (None, "")  # the spending plan is new every year
 
 
-def _resave(src: Path, dst: Path, modified, change: str | None = None) -> None:
-    import datetime as dt
-
-    wb = openpyxl.load_workbook(src)
-    if change:
-        wb["项目绩效目标表"]["E10"] = change
-    wb.properties.modified = modified
-    wb.save(dst)
-    # openpyxl stamps "now" on save; keep the intended time in docProps/core.xml
-    import zipfile
-
-    tmp = dst.with_suffix(".tmp")
-    with zipfile.ZipFile(dst) as zin, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as zout:
-        for item in zin.infolist():
-            data = zin.read(item.filename)
-            if item.filename == "docProps/core.xml":
-                data = re.sub(rb"<dcterms:modified([^>]*)>[^<]*<", b"<dcterms:modified\\1>" +
-                              modified.strftime("%Y-%m-%dT%H:%M:%SZ").encode() + b"<", data)
-            zout.writestr(item, data)
-    tmp.replace(dst)
-    assert isinstance(modified, dt.datetime)
-
-
 def test_resubmission_newest_wins_and_older_is_superseded(demo_dir, registry_path, tmp_path):
     import datetime as dt
 
@@ -190,8 +127,8 @@ def test_resubmission_newest_wins_and_older_is_superseded(demo_dir, registry_pat
     inbox = tmp_path / "inbox"
     inbox.mkdir()
     # the file saved later (metadata time) wins even though its file time is older
-    _resave(src, inbox / "第一次.xlsx", dt.datetime(2021, 3, 1, 9, 0, 0), "≥100本")
-    _resave(src, inbox / "第二次.xlsx", dt.datetime(2021, 3, 5, 9, 0, 0), "≥150本")
+    resave_return(src, inbox / "第一次.xlsx", dt.datetime(2021, 3, 1, 9, 0, 0), {"E10": "≥100本"})
+    resave_return(src, inbox / "第二次.xlsx", dt.datetime(2021, 3, 5, 9, 0, 0), {"E10": "≥150本"})
     import os
 
     os.utime(inbox / "第二次.xlsx", (1_000_000_000, 1_000_000_000))

@@ -306,7 +306,9 @@ def test_a_real_parser_crash_costs_one_file(tmp_path, corpus, good_return):
     assert [r.data is not None for r in res] == [True, False, True]
     [issue] = res[1].issues
     assert issue.code == "F017"
-    assert "memory allocation" in issue.message("zh") and crash.name in issue.message("zh")
+    assert "内存超限" in issue.message("zh") and crash.name in issue.message("zh")
+    assert "memory allocation" in issue.message("en")  # the native crash line: English only, never in Chinese
+    assert "memory allocation" not in issue.message("zh")
 
 
 def test_isolation_keeps_results_identical_to_in_process(tmp_path, corpus):

@@ -32,10 +32,13 @@ HELP = {
     "duplicates": ("同一项目多份不同内容的报送：error 报错（默认于 validate），latest 以最新一份为准。", "several different returns of one project: error, or latest wins."),
     "feedback": ("为每个退回的文件生成反馈工作簿（问题单元格标红并加批注，附问题清单）到该文件夹。", "write a feedback workbook per rejected return (problem cells marked with comments, plus a 问题清单 sheet) into this folder."),
     "prefill": ("用上一年的汇总表（master.xlsx）预填相同项目编码的绩效目标和指标（仍可修改）。", "prefill goals and indicators of the same project codes from last year's master (still editable)."),
-    "status": ("报送情况：按单位和项目列出 已通过 / 退回 / 未报送，并给出可直接发送的催报清单。", "collection status per unit and project (accepted / rejected / missing) and a reminder list ready to send."),
-    "diff": ("比较同一项目的两份报送，列出改动的单元格及新旧值。", "compare two returns of one project and list the changed cells with old and new values."),
-    "old": ("旧的报送文件。", "the older return."),
-    "new": ("新的报送文件。", "the newer return."),
+    "status": ("报送情况：只看每个项目最新的一份报送（与汇总规则相同：最新的有效报送为准），按单位和项目列出 已通过 / 退回 / 无法读取 / 未报送，无法读取的文件按文件名中的项目编码归到项目下，按单位（及主管部门）汇总，并为每个单位生成可直接发送的催报通知。退出码：0 全部通过，1 仍有未完成事项，2 用法或输入错误。", "collection status: follows the newest return of each project (the consolidate rule: the newest valid return counts) and lists accepted / rejected / unreadable / missing per unit and project; files that cannot be read are tied to the project code in their name; counts by unit (and supervising department); one reminder per unit ready to send. Exit codes: 0 all accepted, 1 something open, 2 bad usage or unreadable inputs."),
+    "diff": ("比较两份报送（列出改动的单元格及新旧值），或两份汇总表（上一年与本年：逐项目的预算数增减、新增/取消的项目、新增/删除/修改的绩效指标）。退出码：0 无差异，1 有差异，2 用法或输入错误。", "compare two returns of one project (changed cells with old and new values), or two masters (last year and this year: budget change per project, projects added or dropped, indicators added, dropped or changed). Exit codes: 0 no difference, 1 differences, 2 bad usage or unreadable inputs."),
+    "old": ("旧的报送文件或上一年的汇总表。", "the older return, or last year's master."),
+    "new": ("新的报送文件或本年的汇总表。", "the newer return, or this year's master."),
+    "deadline": ("催报截止日期（YYYY-MM-DD），写入每个单位的催报通知。", "deadline (YYYY-MM-DD) written into each unit's reminder."),
+    "status_feedback": ("反馈工作簿所在文件夹（validate --feedback 的输出）：催报通知注明每个退回项目要发送的反馈文件。", "folder of the feedback workbooks (validate --feedback): each reminder names the feedback file to send."),
+    "diff_json": ("把比较结果写成 JSON 文件。", "write the comparison as JSON."),
     "publish": ("由汇总表生成公开文本（.docx，涉密内容按规定以“涉密”代替）；有 LibreOffice 时同时生成 PDF。", "build the disclosure document (.docx, classified content shown as 涉密) from a master; a PDF too when LibreOffice is present."),
     "master_in": ("汇总表（xlperf consolidate 的输出）。", "the master workbook (output of xlperf consolidate)."),
     "docx_out": ("输出的 .docx 路径。", "output .docx path."),
@@ -51,6 +54,7 @@ HELP = {
     "year_generate": ("预算年度（写入模板、填报说明和汇总表）；默认取项目库的“年度”列，没有时为下一年。", "budget year (in the templates, the instructions and the master); default: the registry's 年度 column, else next year."),
     "year_check": ("本轮的预算年度：其他年度的模板被退回；默认取项目库的“年度”列，没有时取多数报送文件的年度。", "the round's budget year: returns of another year are rejected; default: the registry's 年度 column, else the year most returns carry."),
     "verbose": ("逐个文件列出全部问题（含通过的文件）。", "list every file with all its problems (accepted files too)."),
+    "status_verbose": ("列出全部项目（默认只列未完成的）。", "list every project (default: the open ones only)."),
     "zip": ("另为每个单位打一个 .zip 压缩包（便于邮件发送）。", "also write one .zip per unit (ready to mail)."),
     "registry_metavar": ("项目库", "REGISTRY"),
     "paths_metavar": ("文件或文件夹…", "PATHS..."),
@@ -353,55 +357,70 @@ def build_app() -> typer.Typer:
         json_out: Optional[Path] = typer.Option(None, "--json", help=h("json")),
         jobs: Optional[int] = typer.Option(None, "--jobs", "-j", min=1, max=64, help=h("jobs")),
         year: Optional[int] = typer.Option(None, "--year", min=2000, max=2100, help=h("year_check")),
+        deadline: Optional[str] = typer.Option(None, "--deadline", help=h("deadline")),
+        feedback: Optional[Path] = typer.Option(None, "--feedback", help=h("status_feedback")),
+        verbose: bool = typer.Option(False, "--verbose", "-v", help=h("status_verbose")),
     ):
-        from .status import STATE_EN, STATE_ZH, project_states, reminders, status_json, unit_states
+        from .status import collect, parse_deadline, print_status, status_json
 
+        due = None
+        if deadline is not None:
+            due = parse_deadline(deadline)
+            if due is None:
+                _err(ui("bad_deadline", LANG, value=deadline))
         reg = _registry(registry)
+        # the newest valid return wins, exactly as in consolidate (its default --duplicates latest)
         report = _run_validation(paths, reg, _options(False, False, "latest"), jobs, allow_empty=True, year=year)
-        states = project_states(report, reg, LANG)
-        units = unit_states(report, reg)
-        lines = reminders(states, units, reg, LANG)
-        names = STATE_EN if LANG == "en" else STATE_ZH
-        from rich.table import Table
-
-        t = Table(title="报送情况" if LANG == "zh" else "collection status", title_justify="left")
-        for col in (("单位", "unit"), ("项目编码", "project code"), ("项目名称", "project name"), ("状态", "status"), ("文件", "file")):
-            t.add_column(col[1] if LANG == "en" else col[0], overflow="fold")
-        color = {"accepted": "green", "rejected": "red", "missing": "yellow"}
-        for s in states:
-            t.add_row(s.unit_code, s.code, s.name, f"[{color[s.state]}]{names[s.state]}[/]", "；".join(s.files))
-        con = _console()
-        con.print(t)
-        counts = status_json(states, units, lines)["summary"]
-        con.print(ui("status_summary", LANG, **counts))
-        if lines:
-            con.print(ui("reminders", LANG))
-            for ln in lines:
-                typer.echo(ln)
+        status = collect(report, reg, LANG, feedback_dir=feedback, deadline=due)
+        data = status_json(status, reg, LANG)
+        print_status(_console(), status, data, LANG, feedback, verbose=verbose)
         if json_out:
             from .pipeline import write_json_atomic
 
-            write_json_atomic(json_out, status_json(states, units, lines))
-        bad = counts["rejected"] + counts["missing"] + sum(1 for v in units.values() if v != "accepted")
-        raise typer.Exit(1 if bad else 0)
+            write_json_atomic(json_out, data)
+        raise typer.Exit(1 if status.is_open else 0)
 
     @app.command("diff", help=h("diff"))
     def diff_cmd(old: Path = typer.Argument(..., help=h("old")), new: Path = typer.Argument(..., help=h("new")),
-                 json_out: Optional[Path] = typer.Option(None, "--json", help=h("json"))):
+                 json_out: Optional[Path] = typer.Option(None, "--json", help=h("diff_json"))):
+        from .diff import diff_returns, is_master
+        from .status import shown
+
+        masters = (is_master(old), is_master(new))
+        if all(masters):
+            from .diff import diff_masters, has_changes, print_masters
+            from .publish import PublishError, read_master
+
+            loaded = []
+            for path in (old, new):
+                try:
+                    loaded.append(read_master(path))
+                except (PublishError, OSError):
+                    _err(ui("diff_master_unreadable", LANG, path=shown(str(path))))
+            result = diff_masters(*loaded)
+            print_masters(_console(), result, old, new, LANG)
+            if json_out:
+                from .pipeline import write_json_atomic
+
+                write_json_atomic(json_out, {"old": shown(str(old)), "new": shown(str(new)), "kind": "masters", **result})
+            # the exit code as for two returns: 1 when anything differs
+            raise typer.Exit(1 if has_changes(result) else 0)
+        if any(masters):
+            master, other = (old, new) if masters[0] else (new, old)
+            _err(ui("diff_master_mixed", LANG, master=shown(str(master)), other=shown(str(other))))
         from .reader import read_file
-        from .status import diff_returns
 
         a, b = read_file(old), read_file(new)
         for res in (a, b):
             if res.data is None:
                 msgs = "; ".join(i.message(LANG) for i in res.issues)
-                _err(f"{res.path}: {msgs}")
+                _err(ui("diff_return_unreadable", LANG, path=shown(res.path), message=msgs))
         if a.kind != b.kind:
-            _err(ui("diff_kinds", LANG, old=old, new=new))
+            _err(ui("diff_kinds", LANG, old=shown(str(old)), new=shown(str(new))))
         changes = diff_returns(a, b)
         from rich.table import Table
 
-        t = Table(title=f"{old} → {new}", title_justify="left")
+        t = Table(title=f"{shown(str(old))} → {shown(str(new))}", title_justify="left")
         for col in ("cell", "field", "old", "new"):
             t.add_column(ui(col, LANG), overflow="fold")
         for c in changes:
@@ -411,7 +430,7 @@ def build_app() -> typer.Typer:
         if json_out:
             from .pipeline import write_json_atomic
 
-            write_json_atomic(json_out, {"old": str(old), "new": str(new), "changes": changes})
+            write_json_atomic(json_out, {"old": shown(str(old)), "new": shown(str(new)), "changes": changes})
         raise typer.Exit(1 if changes else 0)
 
     @app.command("publish", help=h("publish"))

@@ -8,23 +8,24 @@ import os
 ISSUES: dict[str, tuple[str, str, str]] = {
     # -- the file itself (checked before any parser opens it) --
     "F001": ("skip", "Excel/WPS/LibreOffice 打开文件时留下的临时锁定文件或 macOS 元数据文件（~$、.~lock.、._ 开头），不是报表，已跳过", "lock file left by Excel/WPS/LibreOffice or macOS metadata file (~$…, .~lock.…, ._…), not a return; skipped"),
-    "F002": ("error", "无法读取该文件（链接失效、不存在或不是普通文件：{reason}）", "cannot read the file (broken link, missing or not a regular file: {reason})"),
+    "F002": ("error", "无法读取该文件（{reason}）", "cannot read the file ({reason})"),
     "F003": ("error", "文件为空（0 字节）", "the file is empty (0 bytes)"),
     "F004": ("error", "文件过大（{size} 字节，上限 {limit} 字节）", "file too large ({size} bytes, limit {limit})"),
-    "F005": ("error", "这是旧版 .xls（Excel 97-2003）文件，请用模板（.xlsx）填报", "legacy .xls (Excel 97-2003) file; please fill in the .xlsx template"),
+    "F005": ("error", "这是{format}文件：请用 Excel、WPS 或 LibreOffice 另存为 .xlsx 后重新报送", "this is {format} file: open it in Excel, WPS or LibreOffice, save it as .xlsx and send it again"),
     "F006": ("error", "工作簿设置了打开密码（已加密），无法读取，请取消密码后重新报送", "the workbook is password-protected (encrypted); remove the password and send it again"),
-    "F007": ("error", "不是 Excel 工作簿（内容为 {kind}），可能是改了扩展名的其他文件", "not an Excel workbook (content looks like {kind}); probably another file renamed"),
-    "F008": ("error", "文件已损坏或不完整（压缩包无法打开：{reason}）", "the file is corrupt or truncated (zip cannot be opened: {reason})"),
+    "F007": ("error", "不是 Excel 工作簿（内容为{kind}），可能是改了扩展名的其他文件，请用模板（.xlsx）填报", "not an Excel workbook (the content is {kind}); probably another file renamed; please fill in the .xlsx template"),
+    "F008": ("error", "文件已损坏或不完整（{reason}），请重新保存后报送", "the file is corrupt or truncated ({reason}); save it again and resend"),
     "F009": ("error", "工作簿内部文件过多（{entries} 个，上限 {limit} 个）", "too many parts in the workbook ({entries}, limit {limit})"),
-    "F010": ("error", "疑似压缩炸弹：{entry} 解压后过大或压缩比过高（{reason}），已拒收", "suspected zip bomb: {entry} inflates too much ({reason}); rejected"),
-    "F011": ("error", "不是 Excel 工作簿（缺少 xl/workbook.xml，可能是 Word 文档或普通压缩包）", "not an Excel workbook (no xl/workbook.xml: a Word document or a plain zip?)"),
+    "F010": ("error", "疑似压缩炸弹：内部文件 {entry} 压缩比异常（{compressed} 字节解压为 {size} 字节，压缩比 {ratio}，上限 {limit}），已拒收", "suspected zip bomb: part {entry} inflates abnormally ({compressed} bytes to {size} bytes, ratio {ratio}, limit {limit}); rejected"),
+    "F011": ("error", "不是标准的 Excel 工作簿（{kind}）：请用 Excel、WPS 或 LibreOffice 打开确认，另存为 .xlsx 后重新报送", "not a standard Excel workbook ({kind}): open it in Excel, WPS or LibreOffice, save it as .xlsx and send it again"),
     "F012": ("error", "含宏的工作簿（.xlsm/vbaProject），出于安全原因拒收，请用模板（.xlsx）填报", "macro-enabled workbook (vbaProject) rejected for safety; use the .xlsx template"),
     "F013": ("error", "工作簿中的 XML 含有 DOCTYPE/实体声明（{entry}），出于安全原因拒收", "XML with DOCTYPE/entity declarations ({entry}) rejected for safety"),
     "F014": ("error", "工作簿内部文件被加密，无法读取", "encrypted parts inside the workbook; cannot read it"),
     "F015": ("skip", "不是电子表格文件（扩展名 {ext}），已跳过", "not a spreadsheet file (extension {ext}), skipped"),
-    "F016": ("error", "读取工作簿失败：{error}", "reading the workbook failed: {error}"),
+    "F016": ("error", "无法读取工作簿内容（文件可能已损坏，或不是由 Excel/WPS 正常保存的）：请用 Excel 或 WPS 打开确认，另存为 .xlsx 后重新报送", "reading the workbook failed ({error}): open it in Excel or WPS, save it as .xlsx and send it again"),
     "F017": ("error", "读取“{name}”时{reason_zh}，已放弃该文件（文件可能已损坏或被特意构造；请用 Excel/WPS 打开确认后另存为 .xlsx 再报送）", "reading '{name}' {reason_en}; file given up (damaged or crafted? open it in Excel/WPS, save it as .xlsx again and resend)"),
     "F018": ("error", "工作表“{sheet_name}”的数据范围过大（{ref}，共 {rows} 行；上限 {limit_rows} 行、{limit_cells} 个单元格），可能在表格下方或右侧粘贴了大量内容，请删除多余的行列后重新报送", "sheet '{sheet_name}' has an absurd used range ({ref}, {rows} rows; limit {limit_rows} rows, {limit_cells} cells): lots of content pasted below or beside the form? delete the extra rows/columns and resend"),
+    "F019": ("error", "工作簿内容过大：解压后 {size_mb} MB，上限 {limit_mb} MB（可能在表格中粘贴了大量内容或图片），请删除多余内容后重新报送", "the workbook is too large: {size_mb} MB inflated, limit {limit_mb} MB (lots of content or pictures pasted?); delete what is not needed and resend"),
     # -- is this our form? --
     "E001": ("error", "不是本表（{title}）：找不到“{form_sheet}”工作表和模板标识，可能是其他工作簿", "not this form ({title}): no '{form_sheet}' sheet and no template metadata; another workbook?"),
     "E002": ("error", "模板标识（隐藏的元数据表）已被删除，无法确认这是哪一个项目的模板，请使用下发的模板", "the template metadata (hidden sheet) was deleted; cannot tell which template this is; use the template sent to you"),
@@ -110,6 +111,7 @@ UI: dict[str, tuple[str, str]] = {
     "details_with_master": ("汇总表的“问题清单”工作表（{master}），或加 --verbose 逐个文件列出", "the 问题清单 sheet of {master}, or --verbose to list every file"),
     "more_problems": ("…… 另有 {count} 条", "… {count} more"),
     "more_rejected": ("…… 另有 {count} 个退回的文件", "… {count} more rejected files"),
+    "status_rows_hidden": ("…… 另有 {count} 项未完成，见 --json 或加 --verbose", "… {count} more open items: see --json or --verbose"),
     "zipped": ("已为 {count} 个单位各打一个压缩包到 {dir}", "{count} unit zips written to {dir}"),
     "password_reused": ("沿用 {path} 中已有的保护密码（此前下发的模板用同一密码）", "reusing the password in {path} (the templates sent earlier use it)"),
     "path_not_found": ("找不到 {path}（文件或文件夹不存在）", "{path} not found (no such file or folder)"),
@@ -127,7 +129,7 @@ def get_lang(explicit: str | None = None) -> str:
 def issue_text(code: str, lang: str = "zh", **kw) -> str:
     _sev, zh, en = ISSUES[code]
     template = en if lang == "en" else zh
-    return template.format_map(_Blank(kw))
+    return template.format_map(_Blank(_named(kw, lang)))
 
 
 class _Blank(dict):
@@ -193,3 +195,128 @@ def registry_place(row: int | None, col: str, header: str, lang: str = "zh") -> 
         return (", ".join(parts) + ": ") if parts else ""
     where = (f"第{row}行" if row else "") + (f" {col}列“{header}”" if col and header else f"“{header}”" if header else "")
     return (where.strip() + "：") if where else ""
+# -- status (collection state, reminders per unit) and diff (two returns, two masters) --
+UI.update({
+    "state_accepted": ("已通过", "accepted"),
+    "state_rejected": ("退回", "rejected"),
+    "state_unreadable": ("无法读取", "unreadable"),
+    "state_missing": ("未报送", "missing"),
+    "status_title": ("报送情况", "collection status"),
+    "col_unit": ("单位", "unit"),
+    "col_unit_code": ("单位编码", "unit code"),
+    "col_unit_name": ("单位名称", "unit name"),
+    "col_project_code": ("项目编码", "project code"),
+    "col_project_name": ("项目名称", "project name"),
+    "col_department": ("主管部门", "supervising department"),
+    "col_projects": ("项目数", "projects"),
+    "col_units": ("单位数", "units"),
+    "col_unit_form": ("部门整体绩效目标表", "unit-level form"),
+    "col_note": ("说明", "note"),
+    "note_newer_rejected": ("之后报送的 {file} 被退回", "a later return {file} was rejected"),
+    "note_newer_unreadable": ("之后报送的 {file} 无法读取", "a later file {file} could not be read"),
+    "unidentified_title": ("无法识别的文件（对应不到任何项目或单位）", "files that match no project or unit"),
+    "rollup_unit_title": ("按单位汇总", "by unit"),
+    "rollup_department_title": ("按主管部门汇总", "by supervising department"),
+    "status_more": ("无法读取 {unreadable}；部门整体绩效目标表未通过 {unit_forms_open}；无法识别的文件 {unidentified}",
+                    "{unreadable} unreadable; {unit_forms_open} unit-level forms not accepted; {unidentified} unidentified files"),
+    "reminders_deadline": ("催报清单（截止 {deadline}）：", "reminders (deadline {deadline}):"),
+    "reminder_head": ("{unit}：请尽快完成以下 {count} 项：", "{unit}: please complete the following {count} item(s) as soon as possible:"),
+    "reminder_head_deadline": ("{unit}：请于 {deadline} 前完成以下 {count} 项：",
+                               "{unit}: please complete the following {count} item(s) by {deadline}:"),
+    "rem_missing": ("{what}：尚未报送", "{what}: not returned yet"),
+    "rem_rejected": ("{what}：被退回（{file}），请修改以下问题后重新报送：", "{what}: rejected ({file}); fix these problems and send it again:"),
+    "rem_unreadable": ("{what}：收到的文件无法读取，请按说明处理后重新报送：", "{what}: the file received cannot be read; fix it as said and send it again:"),
+    "rem_newer": ("{what}：已通过（{file}），但之后报送的 {newer} 未通过，汇总仍采用已通过的一份；如需更正，请处理以下问题后重新报送：",
+                  "{what}: accepted ({file}), but the later {newer} was not; the master keeps the accepted one. To correct it, fix these problems and send it again:"),
+    "rem_error": ("   - {code} {where}{message}", "   - {code} {where}{message}"),
+    "rem_more": ("   - ……另有 {count} 条问题（见反馈文件或校验报告）", "   - … {count} more problems (see the feedback file or the validation report)"),
+    "rem_unreadable_file": ("   - 文件 {file} 无法读取（{code}）：{message}", "   - file {file} cannot be read ({code}): {message}"),
+    "rem_feedback": ("   请随本通知发送反馈文件 {file}：按其中标红的单元格修改后重新报送。",
+                     "   send the feedback file {file} with this notice: fix the cells marked red and send it again."),
+    "bad_deadline": ("--deadline 应为 YYYY-MM-DD 格式的日期，如 2022-03-15（收到：{value}）",
+                     "--deadline must be a date as YYYY-MM-DD, e.g. 2022-03-15 (got: {value})"),
+    "feedback_absent": ("{count} 份退回的报送在 {dir} 中还没有反馈文件，可运行 xlperf validate … --feedback {dir} 生成",
+                        "{count} rejected returns have no feedback file in {dir} yet; run xlperf validate … --feedback {dir}"),
+    "diff_master_title": ("年度对比（项目）：{old} → {new}", "year over year (projects): {old} → {new}"),
+    "diff_indicator_title": ("年度对比（绩效指标）", "year over year (indicators)"),
+    "col_change": ("变化", "change"),
+    "col_budget_old": ("原预算数", "old budget"),
+    "col_budget_new": ("新预算数", "new budget"),
+    "col_budget_delta": ("增减", "change"),
+    "col_indicators": ("指标 新增/删除/修改", "indicators added/dropped/changed"),
+    "col_level2": ("二级指标", "level-2 indicator"),
+    "col_level3": ("三级指标", "indicator"),
+    "change_added": ("新增", "added"),
+    "change_dropped": ("取消", "dropped"),
+    "change_changed": ("调整", "changed"),
+    "change_same": ("不变", "unchanged"),
+    "ind_added": ("新增", "added"),
+    "ind_dropped": ("删除", "dropped"),
+    "ind_changed": ("修改", "changed"),
+    "diff_master_summary": ("项目：原 {old_projects} 个，现 {new_projects} 个（新增 {added}，取消 {dropped}，调整 {changed}，不变 {unchanged}）；"
+                            "预算数 {budget_old} → {budget_new} 万元（{budget_delta}）；指标新增 {indicators_added}，删除 {indicators_dropped}，修改 {indicators_changed}",
+                            "projects: {old_projects} before, {new_projects} now ({added} added, {dropped} dropped, {changed} changed, {unchanged} unchanged); "
+                            "budget {budget_old} → {budget_new} (10k CNY, {budget_delta}); indicators {indicators_added} added, {indicators_dropped} dropped, {indicators_changed} changed"),
+    "diff_master_unreadable": ("{path} 无法作为汇总表读取（应为 xlperf consolidate 生成的 .xlsx）", "{path} cannot be read as a master (an .xlsx written by xlperf consolidate)"),
+    "diff_master_mixed": ("{master} 是汇总表而 {other} 不是：年度对比需要两份汇总表，报送比较需要两份报送",
+                          "{master} is a master and {other} is not: compare two masters, or two returns"),
+    "diff_return_unreadable": ("{path}：{message}", "{path}: {message}"),
+})
+# Parameter values that are keys, not text: the file checks say *what* they found ("ods", "bad_zip") and
+# the message names it in the reader's language, so no code word reaches a Chinese message.
+PARAM_NAMES: dict[str, dict[str, tuple[str, str]]] = {
+    "format": {
+        "xls": (" Excel 97-2003（.xls）", "an Excel 97-2003 (.xls)"),
+        "et": (" WPS 表格（.et）", "a WPS spreadsheet (.et)"),
+        "xlsb": ("二进制工作簿（.xlsb）", "a binary workbook (.xlsb)"),
+        "ods": (" OpenDocument 表格（.ods）", "an OpenDocument spreadsheet (.ods)"),
+        "fods": ("平面 ODF 表格（.fods）", "a flat ODF spreadsheet (.fods)"),
+        "numbers": (" Apple Numbers 表格（.numbers）", "an Apple Numbers (.numbers)"),
+    },
+    "kind": {
+        "text": ("纯文本或 CSV", "plain text or CSV"),
+        "html": ("网页（HTML）", "a web page (HTML)"),
+        "pdf": (" PDF 文档", "a PDF document"),
+        "xml": (" XML 文件", "an XML file"),
+        "rtf": (" RTF 文档", "an RTF document"),
+        "archive": ("其他格式的压缩包（RAR、7z 等）", "another kind of archive (RAR, 7z …)"),
+        "unknown": ("无法识别的二进制数据", "unrecognised binary data"),
+        "doc": (" Word 97-2003 文档（.doc）", "a Word 97-2003 document (.doc)"),
+        "ppt": (" PowerPoint 97-2003 演示文稿（.ppt）", "a PowerPoint 97-2003 presentation (.ppt)"),
+        "ole": ("无法识别的 Office 97-2003 复合文档", "an unrecognised Office 97-2003 compound file"),
+        "docx": ("这是 Word 文档", "a Word document"),
+        "pptx": ("这是 PowerPoint 演示文稿", "a PowerPoint presentation"),
+        "odf": ("这是 OpenDocument 文本或演示文稿", "an OpenDocument text or presentation"),
+        "zip": ("普通压缩包，或内部结构不标准的工作簿", "a plain zip, or a workbook with a non-standard structure"),
+    },
+    "reason": {
+        # F002
+        "broken_symlink": ("链接指向的文件不存在", "a link to a file that does not exist"),
+        "missing": ("文件不存在", "the file does not exist"),
+        "not_regular_file": ("不是普通文件", "not a regular file"),
+        "unreadable": ("没有读取权限或读取出错", "no permission to read it, or a read error"),
+        # F008
+        "no_central_directory": ("找不到压缩包目录，可能只下载或复制了一部分", "no zip directory: only part of it downloaded or copied?"),
+        "bad_zip": ("压缩包无法打开", "the zip cannot be opened"),
+        "unreadable_zip": ("压缩包无法打开", "the zip cannot be opened"),
+        "duplicate_entry": ("含有重名的内部文件", "two parts with the same name"),
+        "unsupported_compression": ("使用了不支持的压缩方式", "an unsupported compression method"),
+        "entry_beyond_end": ("内部文件超出文件末尾，文件不完整", "a part runs past the end of the file: truncated"),
+        "size_mismatch": ("内部文件大小前后不一致", "a part's sizes disagree"),
+        "bad_local_header": ("内部文件头已损坏", "a damaged part header"),
+        "overlapping_entries": ("内部文件互相重叠，疑似特意构造", "overlapping parts (crafted?)"),
+        "bad_entry": ("内部文件无法解压或校验失败", "a part cannot be inflated or fails its checksum"),
+    },
+}
+
+
+def _named(kw: dict, lang: str) -> dict:
+    """*kw* with the values of key-like parameters (format, kind, reason) replaced by their names in *lang*."""
+    out = kw
+    for key, names in PARAM_NAMES.items():
+        value = kw.get(key)
+        if isinstance(value, str) and value in names:
+            if out is kw:
+                out = dict(kw)
+            out[key] = names[value][1 if lang == "en" else 0]
+    return out

@@ -13,7 +13,10 @@ from .model import FileResult, IndicatorRow, Issue, ReturnData, text
 from .spec import FormSpec, bundled_specs, make_ref, parse_ref
 
 EXCEL_CELL_MAX = 32_767  # characters Excel can hold in one cell
-SPREADSHEET_EXT = {".xlsx", ".xlsm", ".xls", ".xltx", ".xltm", ".xlsb", ".et", ".ods"}
+# Files in a folder that are read (and so accepted or rejected, never skipped): every spreadsheet format a
+# unit might send, whatever the case of its extension; the content, not the name, then says what it is.
+SPREADSHEET_EXT = {".xlsx", ".xlsm", ".xls", ".xlt", ".xltx", ".xltm", ".xlam", ".xlsb", ".et", ".ett", ".ods",
+                   ".ots", ".fods", ".numbers"}
 _CELL = re.compile(rb'<c\b([^>]*?)(?:/>|>(.*?)</c>)', re.S)
 _ATTR = re.compile(rb'\b(r|s|t)="([^"]*)"')
 _FORMULA = re.compile(rb"<f\b[^>]*?(?:/>|>(.*?)</f>)", re.S)

@@ -13,27 +13,18 @@ from pathlib import Path
 from collections.abc import Mapping
 from io import BufferedReader
 
+from .messages import ISSUES, issue_text
+
 __all__ = ["CODES", "Limits", "Rejection", "precheck", "safe_parse_xml"]
 
 _MiB = 2**20
 
-# code -> (status, English one-line meaning).  Codes are stable; callers key their messages on them.
+# The codes the precheck reports; their severity and texts live in xlperf.messages.ISSUES (one catalogue),
+# the status each one gives a file is derived from it: code -> (status, English text).
+_PRECHECK_CODES = ("F001", "F002", "F003", "F004", "F005", "F006", "F007", "F008", "F009", "F010", "F011",
+                   "F012", "F013", "F014", "F018", "F019")
 CODES: dict[str, tuple[str, str]] = {
-    "F001": ("skipped", "Office/LibreOffice lock file (or macOS '._' metadata file), not a workbook"),
-    "F002": ("rejected", "path is a broken symlink, missing, not a regular file, or unreadable"),
-    "F003": ("rejected", "file is empty (0 bytes)"),
-    "F004": ("rejected", "file is larger than the allowed maximum size"),
-    "F005": ("rejected", "legacy binary Excel 97-2003 (.xls) or other OLE2 file; re-save as .xlsx"),
-    "F006": ("rejected", "password-protected (encrypted) workbook; remove the open password and re-save"),
-    "F007": ("rejected", "not an Excel workbook (plain text, CSV, HTML, PDF, ... renamed to .xlsx)"),
-    "F008": ("rejected", "corrupt or truncated zip container"),
-    "F009": ("rejected", "zip container has too many entries"),
-    "F010": ("rejected", "zip bomb: uncompressed size or compression ratio over the limit"),
-    "F011": ("rejected", "zip file is not an .xlsx spreadsheet (e.g. .docx, .xlsb or plain zip)"),
-    "F012": ("rejected", "macro-enabled workbook (.xlsm / VBA / Excel 4.0 macro sheets)"),
-    "F013": ("rejected", "XML part contains a DOCTYPE/ENTITY declaration (XXE / entity expansion attack)"),
-    "F014": ("rejected", "zip entries are encrypted"),
-    "F018": ("rejected", "a worksheet's used range (<dimension ref>) is absurdly large (rows or cells over the limit)"),
+    code: ({"skip": "skipped"}.get(ISSUES[code][0], "rejected"), ISSUES[code][2]) for code in _PRECHECK_CODES
 }
 
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -115,7 +106,7 @@ class Rejection:
     detail: dict = field(default_factory=dict)
 
     def __str__(self) -> str:
-        meaning = CODES.get(self.code, ("", "unknown problem"))[1]
+        meaning = issue_text(self.code, "en", **self.detail) if self.code in CODES else "unknown problem"
         extra = ", ".join(f"{k}={v}" for k, v in self.detail.items())
         return f"{self.code} ({self.status}): {meaning}" + (f" [{extra}]" if extra else "")
 
@@ -195,14 +186,17 @@ def read_checked(path: Path | str, limits: Limits = Limits(), parts: dict | None
         except OSError as e:
             return _rej("F002", reason="unreadable", error=_err(e)), None, None
         if head.startswith(_OLE_MAGIC):
-            return _check_ole(f, size), None, st
+            return _check_ole(f, size, p.suffix.lower()), None, st
         if not head.startswith((b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08")):
             try:
                 f.seek(0)
                 sample = f.read(4096)
             except OSError as e:
                 return _rej("F002", reason="unreadable", error=_err(e)), None, st
-            return _rej("F007", kind=_sniff(sample)), None, st
+            kind = _sniff(sample)
+            if kind in OTHER_FORMATS:
+                return _rej("F005", format=kind), None, st
+            return _rej("F007", kind=kind), None, st
         try:
             f.seek(0)
             data = f.read(size + 1)
@@ -226,6 +220,11 @@ def read_checked(path: Path | str, limits: Limits = Limits(), parts: dict | None
     return None, data, st
 
 
+def _mb(n: int) -> float:
+    """Bytes as MiB, for messages: 112.3, or 0.1 for anything small."""
+    return max(0.1, round(n / _MiB, 1))
+
+
 def _err(e: BaseException) -> str:
     text = getattr(e, "strerror", None) or str(e) or type(e).__name__
     return text[:200]
@@ -235,7 +234,13 @@ def _err(e: BaseException) -> str:
 
 
 def _sniff(b: bytes) -> str:
-    """Guess what a non-zip, non-OLE file is: 'pdf', 'html', 'xml', 'rtf', 'archive', 'text' or 'unknown'."""
+    """Guess what a non-zip, non-OLE file is: 'xls' (BIFF2-5, before OLE), 'fods', 'pdf', 'html', 'xml',
+    'rtf', 'archive', 'text' or 'unknown'."""
+    if len(b) >= 8 and b[0] == 0x09 and b[1] in (0x00, 0x02, 0x04, 0x08):
+        # a BOF record opens every BIFF stream: type 0x0009/0x0209/0x0409/0x0809, a short length, a version
+        rec_len = struct.unpack_from("<H", b, 2)[0]
+        if 4 <= rec_len <= 32:
+            return "xls"
     if b.startswith(b"%PDF"):
         return "pdf"
     if b.startswith((b"Rar!", b"7z\xbc\xaf\x27\x1c", b"\x1f\x8b", b"BZh")):
@@ -249,6 +254,8 @@ def _sniff(b: bytes) -> str:
     if any(m in t for m in ("<html", "<!doctype html", "<body", "<head", "<table", "<meta ")):
         return "html"
     if t.startswith("<?xml") or (t.startswith("<") and "xmlns" in t):
+        if "office:document" in t and "opendocument.spreadsheet" in t:
+            return "fods"
         return "xml"
     return "text"
 
@@ -281,7 +288,7 @@ def _decode_text(b: bytes) -> str | None:
 _ENDOFCHAIN_MIN = 0xFFFFFFFA  # ids >= this are special (MAXREGSECT+1 ...)
 
 
-def _check_ole(f: BufferedReader, size: int) -> Rejection:
+def _check_ole(f: BufferedReader, size: int, ext: str = "") -> Rejection:
     names: list[str] | None
     try:
         names = _ole_names(f, size)
@@ -294,15 +301,20 @@ def _check_ole(f: BufferedReader, size: int) -> Rejection:
     lower = {n.lower() for n in names}
     if lower & {"encryptioninfo", "encryptedpackage"}:
         return _rej("F006", kind="encrypted_ooxml")
-    if lower & {"workbook", "book"}:
-        kind = "xls"
-    elif "worddocument" in lower:
+    extra = {"directory": "unparsed"} if scanned else {}
+    if lower & {"workbook", "book"} or (ext in (".xls", ".xlt", ".et", ".ett") and not lower & _OLE_NOT_BOOK):
+        # WPS writes its .et in the same OLE/BIFF container as Excel 97-2003: only the name tells them apart
+        return _rej("F005", format="et" if ext in (".et", ".ett") else "xls", **extra)
+    if "worddocument" in lower:
         kind = "doc"
     elif "powerpoint document" in lower:
         kind = "ppt"
     else:
         kind = "ole"
-    return _rej("F005", kind=kind, **({"directory": "unparsed"} if scanned else {}))
+    return _rej("F007", kind=kind, **extra)
+
+
+_OLE_NOT_BOOK = {"worddocument", "powerpoint document"}
 
 
 def _ole_names(f: BufferedReader, size: int) -> list[str] | None:
@@ -367,7 +379,7 @@ def _ole_names(f: BufferedReader, size: int) -> list[str] | None:
 
 def _ole_scan_names(f: BufferedReader, size: int) -> list[str]:
     """Fallback when the directory cannot be walked: look for the stream names in the first and last MiB."""
-    wanted = ["EncryptionInfo", "EncryptedPackage", "Workbook", "Book", "WordDocument"]
+    wanted = ["EncryptionInfo", "EncryptedPackage", "Workbook", "Book", "WordDocument", "PowerPoint Document"]
     found: list[str] = []
     try:
         f.seek(0)
@@ -420,7 +432,7 @@ def _check_zip(data: bytes, limits: Limits, parts: dict) -> Rejection | None:
     if count > limits.max_entries:
         return _rej("F009", entries=count, limit=limits.max_entries)
     if cd_size > max(_MiB, limits.max_entries * 1024):
-        return _rej("F009", reason="central_directory_size", size=cd_size, limit=limits.max_entries)
+        return _rej("F009", reason="central_directory_size", entries=count, size=cd_size, limit=limits.max_entries)
 
     try:
         zf = zipfile.ZipFile(io.BytesIO(data))
@@ -446,18 +458,21 @@ def _check_zip(data: bytes, limits: Limits, parts: dict) -> Rejection | None:
             if (zi.compress_type == zipfile.ZIP_STORED and not zi.flag_bits & 1
                     and zi.compress_size != zi.file_size):
                 return _rej("F008", reason="size_mismatch", entry=zi.filename)
+            # A bomb is told by its compression ratio (deflate reaches ~1000:1 on repeated bytes; real
+            # sheet XML stays well under 100:1); a part that is merely big at a normal ratio is "too large".
+            ratio = zi.file_size / max(zi.compress_size, 1)
+            if zi.file_size > _MiB and ratio > limits.max_ratio:
+                return _rej("F010", reason="ratio", entry=zi.filename, size=zi.file_size,
+                            compressed=zi.compress_size, ratio=round(ratio, 1), limit=limits.max_ratio)
             if zi.file_size > limits.max_entry_uncompressed:
-                return _rej("F010", reason="entry_size", entry=zi.filename,
-                            size=zi.file_size, limit=limits.max_entry_uncompressed)
-            if zi.file_size > _MiB:
-                ratio = zi.file_size / max(zi.compress_size, 1)
-                if ratio > limits.max_ratio:
-                    return _rej("F010", reason="ratio", entry=zi.filename,
-                                ratio=round(ratio, 1), limit=limits.max_ratio)
+                return _rej("F019", reason="entry_size", entry=zi.filename, size=zi.file_size,
+                            compressed=zi.compress_size, limit=limits.max_entry_uncompressed,
+                            size_mb=_mb(zi.file_size), limit_mb=_mb(limits.max_entry_uncompressed))
             total += zi.file_size
             if total > limits.max_total_uncompressed:
-                return _rej("F010", reason="total_size", entry=zi.filename,
-                            size=total, limit=limits.max_total_uncompressed)
+                return _rej("F019", reason="total_size", entry=zi.filename, size=total,
+                            limit=limits.max_total_uncompressed, size_mb=_mb(total),
+                            limit_mb=_mb(limits.max_total_uncompressed))
 
         for zi in infos:
             if zi.flag_bits & 0x41:  # bit 0: encrypted, bit 6: strong encryption
@@ -465,11 +480,14 @@ def _check_zip(data: bytes, limits: Limits, parts: dict) -> Rejection | None:
 
         if "[content_types].xml" not in names or "xl/workbook.xml" not in names:
             missing = "[Content_Types].xml" if "[content_types].xml" not in names else "xl/workbook.xml"
-            return _rej("F011", missing=missing, kind=_zip_kind(names))
+            kind = _zip_kind(names, zf)
+            if kind in OTHER_FORMATS:
+                return _rej("F005", format=kind)
+            return _rej("F011", missing=missing, kind=kind)
 
-        if "xl/vbaproject.bin" in names:
-            return _rej("F012", reason="vba_project", entry=names["xl/vbaproject.bin"].filename)
         for lname, zi in names.items():
+            if posixpath.basename(lname.replace("\\", "/")) == "vbaproject.bin":
+                return _rej("F012", reason="vba_project", entry=zi.filename)
             if lname.startswith("xl/macrosheets/"):
                 return _rej("F012", reason="macro_sheet", entry=zi.filename)
 
@@ -494,10 +512,9 @@ def _check_zip(data: bytes, limits: Limits, parts: dict) -> Rejection | None:
         problem, ct_data = _scan_xml(data, ct, budget, parts, keep=_CONTENT_TYPES_MAX)
         if problem:
             return problem
-        lowered = ct_data.lower()
-        for marker in (b"macroenabled", b"vbaproject", b"macrosheet"):
-            if marker in lowered:
-                return _rej("F012", reason="content_type", entry=ct.filename, marker=marker.decode())
+        macro = _macro_override(ct_data, names)
+        if macro is not None:
+            return _rej("F012", reason="content_type", entry=macro[0], marker=macro[1])
 
         # Every part a parser might read as XML is scanned, whatever its extension (a hostile
         # workbook can point its relationships at "sheet1.dat"); only media is skipped (SVG images
@@ -568,16 +585,73 @@ def _sheet_name(zf, entry: str) -> str:
     return entry
 
 
-def _zip_kind(names: Mapping[str, object]) -> str:
+# Content types that make a part a macro: VBA, Excel 4.0 macro sheets (also the international ones),
+# Excel 5 dialog sheets, and a macro-enabled main part (.xlsm/.xltm/.xlam).
+_MACRO_TYPES = (b"vbaproject", b"macrosheet", b"dialogsheet", b"macroenabled.main+xml")
+_OVERRIDE = re.compile(rb"<(?:\w+:)?Override\b[^>]*>", re.I)
+_PART_NAME = re.compile(rb"\bPartName\s*=\s*[\"']([^\"']*)[\"']")
+_CONTENT_TYPE = re.compile(rb"\bContentType\s*=\s*[\"']([^\"']*)[\"']")
+
+
+def _macro_override(ct_data: bytes, names: Mapping[str, object]) -> tuple[str, str] | None:
+    """(part, content type) of a macro part that ``[Content_Types].xml`` declares and the zip holds.
+
+    Only ``<Override>`` entries count, and only for parts that are there: a ``<Default Extension="bin"
+    ContentType="…macroEnabled…">`` says what a .bin part *would* be, and SheetJS writes one in every file.
+    """
+    for tag in _OVERRIDE.finditer(ct_data):
+        ctype = _CONTENT_TYPE.search(tag.group(0))
+        part = _PART_NAME.search(tag.group(0))
+        if not ctype or not part:
+            continue
+        low = ctype.group(1).lower()
+        if not any(m in low for m in _MACRO_TYPES):
+            continue
+        name = unquote_part(part.group(1).decode("utf-8", "replace")).lstrip("/").lower()
+        if name in names:
+            return name, ctype.group(1).decode("ascii", "replace")
+    return None
+
+
+def unquote_part(name: str) -> str:
+    """A part name as written in the zip (part names in content types and relationships are percent-encoded)."""
+    from urllib.parse import unquote
+
+    return unquote(name) if "%" in name else name
+
+
+_ODF_SPREADSHEET = b"application/vnd.oasis.opendocument.spreadsheet"
+
+
+def _zip_kind(names: Mapping[str, object], zf=None) -> str:
+    """What a zip that is not an .xlsx is: 'xlsb', 'ods', 'numbers', 'docx', 'pptx', 'odf' or 'zip'."""
+    if any(n == "workbook.bin" or n.endswith("/workbook.bin") for n in names):  # any main part path
+        return "xlsb"
+    if "mimetype" in names:
+        mime = b""
+        zi = names["mimetype"]
+        if zf is not None and getattr(zi, "file_size", 1 << 30) <= 256:
+            try:
+                mime = zf.read(zi).strip()
+            except Exception:  # a damaged mimetype entry: fall back on the other entries
+                mime = b""
+        if mime.startswith(_ODF_SPREADSHEET):
+            return "ods"
+        if mime.startswith(b"application/vnd.oasis.opendocument"):
+            return "odf"
+        if "content.xml" in names and not mime:
+            return "odf"
     if "word/document.xml" in names:
         return "docx"
     if "ppt/presentation.xml" in names:
         return "pptx"
-    if "xl/workbook.bin" in names:
-        return "xlsb"
-    if "content.xml" in names and "mimetype" in names:
-        return "odf"
+    if "index/document.iwa" in names or any(n.startswith("index/") and n.endswith(".iwa") for n in names):
+        return "numbers"
     return "zip"
+
+
+# Spreadsheet formats other than .xlsx that are told apart by content (F005 names the one found).
+OTHER_FORMATS = ("xls", "et", "xlsb", "ods", "fods", "numbers")
 
 
 class _Inflater:

@@ -30,6 +30,7 @@ server runs, next to ~1 s of interpreter and pandas start-up. ``isolate=False`` 
 """
 from __future__ import annotations
 
+import contextlib
 import math
 import mmap
 import os
@@ -286,6 +287,48 @@ def _context():
     return mp.get_context("spawn")  # pragma: no cover - Windows
 
 
+@contextlib.contextmanager
+def _safe_import_path():
+    """Start processes that import nothing from the working folder (typically the folder of returns).
+
+    The fork server (and, with ``spawn``, every worker) is a new interpreter run as ``python -c``, which
+    puts the working folder first on sys.path and then imports ``selectors``, ``socket``, ``signal`` …:
+    a ``select.py`` that arrived with the returns would run. ``PYTHONSAFEPATH=1`` keeps the working
+    folder off that interpreter's path; the sys.path handed to the child (multiprocessing sends the
+    parent's, with ``''`` turned into the working folder) is cleaned the same way.
+    """
+    saved_env = os.environ.get("PYTHONSAFEPATH")
+    saved_path = list(sys.path)
+    os.environ["PYTHONSAFEPATH"] = "1"
+    sys.path[:] = _without_working_folder(saved_path)
+    try:
+        yield
+    finally:
+        sys.path[:] = saved_path
+        if saved_env is None:
+            os.environ.pop("PYTHONSAFEPATH", None)
+        else:
+            os.environ["PYTHONSAFEPATH"] = saved_env
+
+
+def _without_working_folder(path: list[str]) -> list[str]:
+    try:
+        cwd = os.path.realpath(os.getcwd())
+    except OSError:
+        cwd = None
+    keep = []
+    for entry in path:
+        if entry in ("", "."):
+            continue
+        try:
+            if cwd is not None and os.path.realpath(entry) == cwd:
+                continue
+        except (OSError, ValueError):
+            continue
+        keep.append(entry)
+    return keep
+
+
 def _stop_fork_server() -> None:
     """At exit, stop and reap the fork server instead of leaving it to notice our death.
 
@@ -419,7 +462,8 @@ class _Pool:
         proc = self.ctx.Process(target=_worker_main, name=f"xlperf-reader-{self.started}",
                                 args=(child, self.mem_limit_mb, self.reader, self.limits, err_path,
                                       2 * self.timeout_s + 5, pos_path), daemon=True)
-        proc.start()
+        with _safe_import_path():
+            proc.start()
         child.close()
         w = _Worker(proc, parent, err_path, pos_path, pos)
         self.workers.append(w)
@@ -613,14 +657,15 @@ def _reason(exitcode: int | None, timed_out: bool, timeout_s: float, mem_mb: int
             sig = f"signal {-exitcode}"
     if sig == "SIGXCPU":
         return ("CPU 时间超限（读取进程已被终止）", "used up its CPU time budget (reader process ended)")
-    tail = f"：{detail}" if detail else ""
+    # The crash line (a Rust panic, "memory allocation … failed") is the library's English: English only.
     tail_en = f": {detail}" if detail else ""
+    signo = sig  # a signal's name (SIGABRT) is an identifier an administrator can look up, not a sentence
     if memory:
-        return (f"读取进程内存超限（上限 {mem_mb} MB{('，' + sig) if sig else ''}）{tail}",
+        return (f"读取进程内存超限（上限 {mem_mb} MB{('，' + signo) if signo else ''}）",
                 f"the reader process ran out of memory (limit {mem_mb} MB{(', ' + sig) if sig else ''}){tail_en}")
     if sig:
-        return (f"读取进程崩溃（{sig}）{tail}", f"crashed the reader process ({sig}){tail_en}")
-    return (f"读取进程意外退出（退出码 {exitcode}）{tail}", f"the reader process exited unexpectedly (exit code {exitcode}){tail_en}")
+        return (f"读取进程崩溃（{signo}）", f"crashed the reader process ({sig}){tail_en}")
+    return (f"读取进程意外退出（退出码 {exitcode}）", f"the reader process exited unexpectedly (exit code {exitcode}){tail_en}")
 
 
 def _crash_detail(err_path: str) -> str:
