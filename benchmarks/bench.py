@@ -854,6 +854,48 @@ def plot(results: dict, path: Path) -> None:
     fig.savefig(path, dpi=110)
 
 
+def markdown(results: dict) -> str:
+    """The tables of docs/performance.md, from a bench_results.json (so every figure there comes from here)."""
+    out = []
+    runs = results.get("runs") or []
+    naive = results.get("naive") or {}
+    for kind in list(dict.fromkeys(r["kind"] for r in runs)):
+        out.append(f"#### {kind}\n")
+        out.append("| N | lines printed (default) | floor: calamine, one process (start included) | xlperf consolidate, default | ratio | "
+                   "`-q` | default / `-q` | per file, CPU: calamine / xlperf read | ratio | naive stack (extrapolated) | "
+                   "naive / xlperf |")
+        out.append("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+        for r in sorted((r for r in runs if r["kind"] == kind), key=lambda r: r["n"]):
+            cli, q, fl, rd = r["cli"], r["cli_quiet"], r["floor"], r["read"]
+            nv = f"{r['naive_extrapolated_s']:,.0f} s" if "naive_extrapolated_s" in r else "–"
+            ratio = f"{r['naive_vs_cli']}×" if "naive_vs_cli" in r else "–"
+            out.append(f"| {r['n']:,} | {cli.get('stdout_lines', '')} | {fl['wall_s']:.2f} s | "
+                       f"{cli['wall_s']:.2f} s ({cli['cpu_s']} CPU-s) | **{r['cli_vs_floor']}×** | {q['wall_s']:.2f} s | "
+                       f"{r['output_cost']}× | {rd['floor_ms']} / {rd['read_ms']} ms | **{rd['ratio']}×** | {nv} | {ratio} |")
+        if kind in naive:
+            nv = naive[kind]
+            out.append(f"\nNaive stack measured on {nv['n']} of these returns: {nv['time_s']:.2f} s = {nv['ms_per_file']} ms a "
+                       f"file (openpyxl `load_workbook` {1000 * nv['openpyxl_read_s'] / nv['n']:.1f} ms of it); "
+                       f"accepted {nv['accepted']}, rejected {nv['rejected']}.")
+        out.append("")
+    gens = results.get("generate") or []
+    if gens:
+        out.append("#### generate\n")
+        out.append("| N | `xlperf generate R -o DIR` (default options) | templates/s | CPU-s | peak RSS |")
+        out.append("|---:|---:|---:|---:|---:|")
+        for g in gens:
+            out.append(f"| {g['n']:,} | {g['wall_s']:.2f} s | **{g['per_s']:.0f}/s** | {g['cpu_s']} | {g['peak_tree_rss_mib']} MiB |")
+        out.append("")
+    t = results.get("targets") or {}
+    if t:
+        out.append("#### targets\n")
+        out.append("| target | limit | measured | met |")
+        out.append("|---|---:|---:|---|")
+        for k, v in t.items():
+            out.append(f"| {k} | {v['target']} | {v['measured']} | {'yes' if v['met'] else '**no**'} |")
+    return "\n".join(out) + "\n"
+
+
 def main() -> None:
     if len(sys.argv) > 1 and sys.argv[1] == "--phase":
         run_phase(sys.argv[2:])
@@ -871,7 +913,11 @@ def main() -> None:
     ap.add_argument("--keep", action="store_true", help="keep the corpora (and the base returns) after the run")
     ap.add_argument("--repeat", type=int, default=1, help="run each timed step this often and keep the fastest")
     ap.add_argument("--replot", type=Path, help="only redo the summary and the plot from this bench_results.json")
+    ap.add_argument("--tables", type=Path, help="print the markdown tables of this bench_results.json")
     args = ap.parse_args()
+    if args.tables:
+        print(markdown(json.loads(args.tables.read_text(encoding="utf-8"))), end="")
+        return
     if args.replot:
         results = json.loads(args.replot.read_text(encoding="utf-8"))
         summarize(results, print)
@@ -915,6 +961,7 @@ def main() -> None:
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "bench_results.json").write_text(json.dumps(results, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     log(f"results: {args.out / 'bench_results.json'}")
+    log(markdown(results))
     if results["runs"]:
         try:
             plot(results, args.out / "img" / "perf_scaling.png")
