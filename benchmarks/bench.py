@@ -1,28 +1,28 @@
 #!/usr/bin/env python3
-"""Benchmark xlperf at 100 … 10,000 returns against the naive stack (openpyxl + per-file pandera + pandas).
+"""Benchmark xlperf as users run it, on returns as clients save them, against calamine and the naive stack.
 
 Usage (from the repository root, with xlperf installed and the `bench` extra for the plot):
 
-    python benchmarks/bench.py --sizes 100,300,1000,3000,10000 --baseline-n 200 --jobs 2 --out docs/
+    python benchmarks/bench.py --sizes 1000,10000 --naive-n 100 --keep --out docs/
+    python benchmarks/bench.py --tables docs/bench_results.json     # the markdown tables of docs/performance.md
 
-For every size N the script builds a synthetic registry (N projects across ~N/20 units), generates
-the N templates, writes N filled returns (about 5% of them broken on purpose) and then times, each
-step in a fresh process so that its peak memory is its own:
+Corpora (under --workdir, default /tmp/xlperf-bench, never in the repository):
 
-- generate: `writer.generate` in one process and with `--jobs` processes (templates/s);
-- validate: `pipeline.run` (safety precheck + calamine read + one pandera pass + rules);
-- consolidate: validate + `master.write_master` (xlsx);
-- end to end: the CLI, `xlperf consolidate DIR -r registry.csv -o master.xlsx -q`, interpreter start included.
+- xlsxwriter: N returns written by `writer.write_template(..., values=FormValues(...))` with varied
+  content, ~5% broken on purpose;
+- openpyxl: --base-n templates filled with openpyxl by `xlperf.fill` as `xlperf demo` fills them
+  (~5% broken), then copied up to N with a new project code and locked digest replaced in their XML;
+- libreoffice: the same --base-n filled returns converted by `soffice --headless --convert-to xlsx`
+  (private profile, 100 files a call), then copied up to N the same way.
 
-The naive baseline (`--baseline-n` returns) opens every return with openpyxl `load_workbook` (default
-mode), validates each file with its own pandera pass and writes the master with pandas `to_excel`.
+For every N and corpus, each step in a fresh process (peak memory of the process tree sampled from /proc):
+the calamine floor (every sheet of every file, one process, interpreter start included in its wall
+time); `reader.read_file` against calamine per file, alternated in one process (CPU time); the CLI
+`xlperf consolidate DIR -r R -o M` with default options and output, and with `-q`; the naive stack
+(openpyxl + per-file pandera + pandas to_excel) on --naive-n files, extrapolated; and for every N
+`xlperf generate R -o DIR` with default options.
 
-The corpus lives under --workdir (default /tmp/xlperf-bench), never in the repository. Returns are
-written with `xlperf.writer.write_template(..., values=FormValues(...))`, which puts the input values
-into the template as xlsxwriter writes it: the same cells a sub-unit fills, at xlsxwriter speed
-(filling with openpyxl like `xlperf demo` does costs ~40 ms per file and would dominate the run).
-
-Results: <out>/bench_results.json and <out>/img/perf_scaling.png.
+Results: <out>/bench_results.json and <out>/img/perf_scaling.png; the targets are judged in summarize().
 """
 from __future__ import annotations
 
