@@ -1,28 +1,28 @@
 #!/usr/bin/env python3
-"""Benchmark xlperf at 100 … 10,000 returns against the naive stack (openpyxl + per-file pandera + pandas).
+"""Benchmark xlperf as users run it, on returns as clients save them, against calamine and the naive stack.
 
 Usage (from the repository root, with xlperf installed and the `bench` extra for the plot):
 
-    python benchmarks/bench.py --sizes 100,300,1000,3000,10000 --baseline-n 200 --jobs 2 --out docs/
+    python benchmarks/bench.py --sizes 1000,10000 --naive-n 100 --keep --out docs/
+    python benchmarks/bench.py --tables docs/bench_results.json     # the markdown tables of docs/performance.md
 
-For every size N the script builds a synthetic registry (N projects across ~N/20 units), generates
-the N templates, writes N filled returns (about 5% of them broken on purpose) and then times, each
-step in a fresh process so that its peak memory is its own:
+Corpora (under --workdir, default /tmp/xlperf-bench, never in the repository):
 
-- generate: `writer.generate` in one process and with `--jobs` processes (templates/s);
-- validate: `pipeline.run` (safety precheck + calamine read + one pandera pass + rules);
-- consolidate: validate + `master.write_master` (xlsx);
-- end to end: the CLI, `xlperf consolidate DIR -r registry.csv -o master.xlsx -q`, interpreter start included.
+- xlsxwriter: N returns written by `writer.write_template(..., values=FormValues(...))` with varied
+  content, ~5% broken on purpose;
+- openpyxl: --base-n templates filled with openpyxl by `xlperf.fill` as `xlperf demo` fills them
+  (~5% broken), then copied up to N with a new project code and locked digest replaced in their XML;
+- libreoffice: the same --base-n filled returns converted by `soffice --headless --convert-to xlsx`
+  (private profile, 100 files a call), then copied up to N the same way.
 
-The naive baseline (`--baseline-n` returns) opens every return with openpyxl `load_workbook` (default
-mode), validates each file with its own pandera pass and writes the master with pandas `to_excel`.
+For every N and corpus, each step in a fresh process (peak memory of the process tree sampled from /proc):
+the calamine floor (every sheet of every file, one process, interpreter start included in its wall
+time); `reader.read_file` against calamine per file, alternated in one process (CPU time); the CLI
+`xlperf consolidate DIR -r R -o M` with default options and output, and with `-q`; the naive stack
+(openpyxl + per-file pandera + pandas to_excel) on --naive-n files, extrapolated; and for every N
+`xlperf generate R -o DIR` with default options.
 
-The corpus lives under --workdir (default /tmp/xlperf-bench), never in the repository. Returns are
-written with `xlperf.writer.write_template(..., values=FormValues(...))`, which puts the input values
-into the template as xlsxwriter writes it: the same cells a sub-unit fills, at xlsxwriter speed
-(filling with openpyxl like `xlperf demo` does costs ~40 ms per file and would dominate the run).
-
-Results: <out>/bench_results.json and <out>/img/perf_scaling.png.
+Results: <out>/bench_results.json and <out>/img/perf_scaling.png; the targets are judged in summarize().
 """
 from __future__ import annotations
 
@@ -208,6 +208,179 @@ def write_returns(rows: list[dict], out_dir: Path, jobs: int, seed: int = 7, bro
     return {k: broken.count(k) for k in kinds}
 
 
+# ----------------------------------------------------------------------------- client-saved corpora
+
+CORPORA = ("xlsxwriter", "openpyxl", "libreoffice")
+
+
+def _base_rows(base_n: int) -> list[dict]:
+    """The registry rows of the base returns, the same for every N (so the base is built once)."""
+    return synthetic_registry(base_n, seed=4242)
+
+
+def _derived_rows(n: int, base_n: int) -> list[tuple[int, dict]]:
+    """N registry rows: the base rows, then copies of them (base index, row) with new project codes."""
+    base = _base_rows(base_n)
+    rng = random.Random(n * 7919 + base_n)
+    alphabet = string.digits + string.ascii_uppercase
+    codes = {r["项目编码"] for r in base}
+    out = [(i, r) for i, r in enumerate(base[:n])]
+    for i in range(len(out), n):
+        j = i % len(base)
+        while True:
+            code = "130304" + "21" + "".join(rng.choice(alphabet) for _ in range(13))
+            if code not in codes:
+                codes.add(code)
+                break
+        out.append((j, {**base[j], "项目编码": code}))
+    return out
+
+
+def _fill_chunk(args) -> int:
+    """Fill templates with openpyxl the way `xlperf demo` does (xlperf.fill); ~5 % broken on purpose."""
+    tpl_paths, out_dir, seed = args
+    from xlperf.fill import fill_workbook, input_cells, load_projects, template_slots
+    from xlperf.spec import load_spec
+
+    spec = load_spec()
+    projects = list(load_projects().values())
+    for k, tpl in enumerate(tpl_paths):
+        rng = random.Random(seed + k)
+        tpl = Path(tpl)
+        cells = input_cells(spec, rng.choice(projects), template_slots(tpl, spec))
+        if rng.random() < 0.05:  # broken on purpose: a placeholder 指标值 (E110) or a blank plan value
+            by_name = {f.name: f.cell for f in spec.input_fields}
+            value_col = next(c.col for c in spec.columns if c.name == "指标值")
+            values = [r for r in cells if r not in by_name.values() and r.startswith(value_col)
+                      and r[len(value_col):].isdigit()]
+            if values and rng.random() < 0.5:
+                cells[rng.choice(values)] = rng.choice(PLACEHOLDERS)
+            else:
+                cells[by_name["6月底"]] = None
+        fill_workbook(tpl, Path(out_dir) / tpl.name, cells, spec.sheet)
+    return len(tpl_paths)
+
+
+def build_base(kind: str, root: Path, base_n: int, jobs: int, log) -> Path:
+    """root/base_<kind>: base_n returns as a client saves them (kept across sizes and runs)."""
+    out = root / f"base_{kind}_{base_n}"
+    if (out / "done").exists():
+        return out
+    shutil.rmtree(out, ignore_errors=True)
+    t0 = time.perf_counter()
+    if kind == "openpyxl":
+        from xlperf.spec import load_spec
+        from xlperf.writer import generate
+
+        rows = _base_rows(base_n)
+        tpl = out / "templates"
+        paths = generate(load_spec(), rows, tpl, password="bench", jobs=jobs)
+        (out / "returns").mkdir(parents=True)
+        step = max(1, -(-len(paths) // (jobs * 4)))
+        tasks = [([str(p) for p in paths[i:i + step]], str(out / "returns"), 31 * i) for i in range(0, len(paths), step)]
+        with ProcessPoolExecutor(jobs) as pool:
+            list(pool.map(_fill_chunk, tasks))
+        shutil.rmtree(tpl)
+    elif kind == "libreoffice":
+        src = build_base("openpyxl", root, base_n, jobs, log) / "returns"
+        files = sorted(src.glob("*.xlsx"))
+        (out / "returns").mkdir(parents=True)
+        profile = root / "lo_profile"
+        batch = 100  # files per soffice call: its start-up (~2 s) is paid once per batch
+        for i in range(0, len(files), batch):
+            subprocess.run(["soffice", "--headless", f"-env:UserInstallation=file://{profile}", "--convert-to", "xlsx",
+                            "--outdir", str(out / "returns"), *map(str, files[i:i + batch])],
+                           check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=1800)
+        got = len(list((out / "returns").glob("*.xlsx")))
+        if got != len(files):
+            raise RuntimeError(f"LibreOffice converted {got} of {len(files)} files")
+    else:
+        raise ValueError(kind)
+    (out / "done").write_text("ok\n")
+    log(f"  base corpus {kind}: {base_n} returns in {time.perf_counter() - t0:.1f} s")
+    return out
+
+
+def _raw_entries(data: bytes, infos, cd_start: int) -> dict:
+    """name -> the entry's bytes as stored (local header, data, data descriptor), for a verbatim copy."""
+    ordered = sorted(infos, key=lambda zi: zi.header_offset)
+    out = {}
+    for k, zi in enumerate(ordered):
+        end = ordered[k + 1].header_offset if k + 1 < len(ordered) else cd_start
+        out[zi.filename] = data[zi.header_offset:end]
+    return out
+
+
+def vary_return(src: bytes, replace: dict[bytes, bytes]) -> bytes:
+    """A copy of the xlsx `src` with byte strings replaced in its XML parts; other parts copied verbatim."""
+    import io
+    import zipfile
+
+    zin = zipfile.ZipFile(io.BytesIO(src))
+    infos = zin.infolist()
+    raw = _raw_entries(src, infos, zin.start_dir)
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zout:
+        for zi in infos:
+            body = zin.read(zi) if zi.filename.endswith((".xml", ".rels")) else None
+            if body is not None and any(old in body for old in replace):
+                for old, new in replace.items():
+                    body = body.replace(old, new)
+                nzi = zipfile.ZipInfo(zi.filename, zi.date_time)
+                nzi.compress_type = zipfile.ZIP_DEFLATED
+                nzi.external_attr = zi.external_attr
+                zout.writestr(nzi, body, compress_type=zipfile.ZIP_DEFLATED, compresslevel=6)
+            else:  # verbatim: the client's own compression
+                copy = zipfile.ZipInfo(zi.filename, zi.date_time)
+                for attr in ("compress_type", "flag_bits", "CRC", "compress_size", "file_size", "create_system",
+                             "create_version", "extract_version", "external_attr", "internal_attr", "extra",
+                             "comment", "volume", "reserved"):
+                    setattr(copy, attr, getattr(zi, attr))
+                copy.header_offset = zout.fp.tell()
+                zout.fp.write(raw[zi.filename])
+                zout.filelist.append(copy)
+                zout.NameToInfo[copy.filename] = copy
+                zout.start_dir = zout.fp.tell()
+    return buf.getvalue()
+
+
+def _vary_chunk(args) -> int:
+    base_dir, out_dir, items = args
+    from xlperf.spec import load_spec
+    from xlperf.writer import locked_digest, locked_values, template_filename
+
+    spec = load_spec()
+    cache: dict = {}
+    for base_row, row in items:
+        name = template_filename(spec, base_row)
+        if name not in cache:
+            cache[name] = (Path(base_dir) / name).read_bytes()
+        old_digest = locked_digest(spec, locked_values(spec, base_row)).encode()
+        new_digest = locked_digest(spec, locked_values(spec, row)).encode()
+        data = vary_return(cache[name], {base_row["项目编码"].encode(): row["项目编码"].encode(), old_digest: new_digest})
+        (Path(out_dir) / template_filename(spec, row)).write_bytes(data)
+    return len(items)
+
+
+def phase_corpus_client(workdir: Path, kind: str, n: int, base_dir: Path, base_n: int, jobs: int) -> dict:
+    """N returns of a client-saved kind: the base files for the first rows, varied copies for the rest."""
+    t0 = time.perf_counter()
+    pairs = _derived_rows(n, base_n)
+    base = _base_rows(base_n)
+    rows = [r for _j, r in pairs]
+    write_registry_csv(rows, workdir / "registry.csv")
+    ret = workdir / "returns"
+    shutil.rmtree(ret, ignore_errors=True)
+    ret.mkdir(parents=True)
+    items = [(base[j], r) for j, r in pairs]
+    step = max(1, min(500, -(-len(items) // (jobs * 4))))
+    tasks = [(str(base_dir / "returns"), str(ret), items[i:i + step]) for i in range(0, len(items), step)]
+    with ProcessPoolExecutor(jobs) as pool:
+        list(pool.map(_vary_chunk, tasks))
+    return {"n": n, "kind": kind, "base_n": base_n, "time_s": round(time.perf_counter() - t0, 2),
+            "bytes": sum(p.stat().st_size for p in ret.iterdir())}
+
+
 # ----------------------------------------------------------------------------- measuring
 
 
@@ -283,6 +456,7 @@ def measured(cmd: list[str], env: dict | None = None) -> dict:
            "peak_rss_mib": round(ru.ru_maxrss / 1024, 1),
            "peak_tree_rss_mib": round(max(peak[0], ru.ru_maxrss * 1024) / 2**20, 1), "exit": proc.returncode,
            "loadavg_before": load}
+    res["_stdout_lines"] = out.count(b"\n")
     try:
         res.update(json.loads(out.decode().strip().splitlines()[-1]))
     except (ValueError, IndexError):
@@ -427,6 +601,62 @@ def phase_corpus(workdir: Path, n: int, jobs: int) -> dict:
             "bytes": sum(p.stat().st_size for p in (workdir / "returns").iterdir())}
 
 
+def _floor_pass(files: list[Path]) -> tuple[float, float]:
+    """(wall, CPU) seconds of calamine reading every sheet of every file."""
+    from python_calamine import CalamineWorkbook
+
+    t, c = time.perf_counter(), time.process_time()
+    for f in files:
+        wb = CalamineWorkbook.from_path(str(f))
+        for name in wb.sheet_names:
+            wb.get_sheet_by_name(name).to_python()
+    return time.perf_counter() - t, time.process_time() - c
+
+
+def phase_floor(workdir: Path) -> dict:
+    """The floor: calamine reading every sheet of every file, one process (its wall time is measured outside)."""
+    files = sorted((workdir / "returns").glob("*.xlsx"))
+    wall, cpu = _floor_pass(files)
+    return {"n": len(files), "time_s": round(wall, 4), "loop_cpu_s": round(cpu, 4)}
+
+
+def _read_pass(files: list[Path]) -> tuple[float, float, int]:
+    """(wall, CPU) seconds of xlperf's read of every file (precheck + parse + provenance), and files parsed."""
+    from xlperf.reader import read_file
+    from xlperf.safety import Limits
+
+    limits = Limits.from_env()
+    ok = 0
+    t, c = time.perf_counter(), time.process_time()
+    for f in files:
+        ok += read_file(f, limits=limits).data is not None
+    return time.perf_counter() - t, time.process_time() - c, ok
+
+
+def phase_read(workdir: Path, rounds: int = 3) -> dict:
+    """Per file, xlperf's read (safety precheck + parse + provenance, `reader.read_file`) against the
+    calamine floor, alternated in one process so that both see the same machine; the best round of each
+    counts. CPU time is the figure compared (this machine is shared: wall time there also counts waiting)."""
+    import xlperf.reader  # noqa: F401  imports outside the timing, for both
+    from python_calamine import CalamineWorkbook  # noqa: F401
+
+    files = sorted((workdir / "returns").glob("*.xlsx"))
+    _read_pass(files[:20]), _floor_pass(files[:20])  # warm: caches, page cache
+    floors, reads, ok = [], [], 0
+    for _ in range(rounds):
+        floors.append(_floor_pass(files))
+        *t, ok = _read_pass(files)
+        reads.append(t)
+    n = len(files)
+    fw, fc = min(w for w, _c in floors), min(c for _w, c in floors)
+    rw, rc = min(w for w, _c in reads), min(c for _w, c in reads)
+    return {"n": n, "floor_ms": round(1000 * fc / n, 3), "read_ms": round(1000 * rc / n, 3), "ratio": round(rc / fc, 2),
+            "floor_wall_ms": round(1000 * fw / n, 3), "read_wall_ms": round(1000 * rw / n, 3),
+            "ratio_wall": round(rw / fw, 2), "parsed": ok,
+            "rounds": [{"floor": [round(w, 4), round(c, 4)], "read": [round(rw_, 4), round(rc_, 4)]}
+                       for (w, c), (rw_, rc_) in zip(floors, reads)]}
+
+
 def run_phase(argv: list[str]) -> None:
     name, workdir, *rest = argv
     workdir = Path(workdir)
@@ -438,6 +668,12 @@ def run_phase(argv: list[str]) -> None:
         out = phase_fast(workdir, int(rest[0]), name == "consolidate", int(rest[1]) if len(rest) > 1 else 0)
     elif name == "naive":
         out = phase_naive(workdir, int(rest[0]))
+    elif name == "client_corpus":
+        out = phase_corpus_client(workdir, rest[0], int(rest[1]), Path(rest[2]), int(rest[3]), int(rest[4]))
+    elif name == "floor":
+        out = phase_floor(workdir)
+    elif name == "read":
+        out = phase_read(workdir)
     else:
         raise SystemExit(f"unknown phase {name}")
     print(json.dumps(out, ensure_ascii=False))
@@ -446,46 +682,76 @@ def run_phase(argv: list[str]) -> None:
 # ----------------------------------------------------------------------------- driver
 
 
-def bench_size(n: int, root: Path, jobs: int, log) -> dict:
-    wd = root / f"n{n}"
+def _xlperf_bin() -> str:
+    return shutil.which("xlperf") or str(Path(sys.executable).with_name("xlperf"))
+
+
+READ_SUBSET = 2000  # files of the in-process per-file comparison (a ratio: more files would only cost time)
+
+
+def bench_generate(n: int, root: Path, log) -> dict:
+    """`xlperf generate registry.csv -o DIR` with default options, interpreter start included."""
+    wd = root / f"gen{n}"
     wd.mkdir(parents=True, exist_ok=True)
-    out: dict = {"n": n}
-    out["corpus"] = measured(_phase_cmd("corpus", wd, n, jobs))
-    log(f"  corpus: {out['corpus']['time_s']} s, broken {out['corpus']['broken']}")
-    for j in sorted({1, jobs}):
-        r = best(_phase_cmd("generate", wd, j))
-        out[f"generate_j{j}"] = r
-        log(f"  generate    jobs={j}: {r['time_s']:.2f} s  {r['per_s']:.0f} templates/s  cpu {r['cpu_s']} s"
-            f"  peak {r['peak_tree_rss_mib']} MiB  load {r['loadavg_before']}")
-    for step in ("validate", "consolidate"):
-        for j in sorted({1, jobs}):
-            r = best(_phase_cmd(step, wd, j))
-            out[f"{step}_j{j}"] = r
-            log(f"  {step:11s} jobs={j}: {r['time_s']:.2f} s  {r['per_s']:.0f} returns/s  cpu {r['cpu_s']} s"
-                f"  peak {r['peak_tree_rss_mib']} MiB  load {r['loadavg_before']}  (accepted {r['accepted']}, rejected {r['rejected']})")
-    xlperf = shutil.which("xlperf") or str(Path(sys.executable).with_name("xlperf"))
-    for j in sorted({1, jobs}):
-        cmd = [xlperf, "consolidate", str(wd / "returns"), "-r", str(wd / "registry.csv"), "-o",
-               str(wd / "master" / "cli_master.xlsx"), "-q", "--jobs", str(j)]
-        r = best(cmd, env={**os.environ, "XLPERF_LANG": "en"})
+    write_registry_csv(synthetic_registry(n), wd / "registry.csv")
+    shutil.rmtree(wd / "templates", ignore_errors=True)
+    r = best([_xlperf_bin(), "generate", str(wd / "registry.csv"), "-o", str(wd / "templates")])
+    r["n"] = n
+    r["per_s"] = round(n / r["wall_s"], 1)
+    shutil.rmtree(wd, ignore_errors=True)
+    log(f"  generate (CLI, default options): {r['wall_s']:.2f} s = {r['per_s']:.0f} templates/s, "
+        f"peak {r['peak_tree_rss_mib']} MiB, cpu {r['cpu_s']} s, load {r['loadavg_before']}")
+    return r
+
+
+def bench_corpus(kind: str, n: int, root: Path, jobs: int, base_n: int, naive_n: int, naive: dict, log) -> dict:
+    """One corpus at one N: the floor, xlperf's per-file read, the CLI (default output and -q), the naive stack."""
+    wd = root / f"{kind}_n{n}"
+    wd.mkdir(parents=True, exist_ok=True)
+    out: dict = {"kind": kind, "n": n}
+    if kind == "xlsxwriter":
+        out["corpus"] = measured(_phase_cmd("corpus", wd, n, jobs))
+    else:
+        base = build_base(kind, root, base_n, jobs, log)
+        out["corpus"] = measured(_phase_cmd("client_corpus", wd, kind, n, base, base_n, jobs))
+    if kind not in naive and naive_n:
+        r = best(_phase_cmd("naive", wd, min(naive_n, n)))
+        r["ms_per_file"] = round(1000 * r["time_s"] / r["n"], 2)
+        naive[kind] = r
+        log(f"  naive stack on {r['n']} {kind} returns: {r['time_s']:.2f} s = {r['ms_per_file']} ms a file "
+            f"(openpyxl {1000 * r['openpyxl_read_s'] / r['n']:.1f} ms), accepted {r['accepted']}, rejected {r['rejected']}")
+    fl = best(_phase_cmd("floor", wd))
+    out["floor"] = fl
+    log(f"  floor (calamine, every sheet, one process): {fl['time_s']:.2f} s in the loop, "
+        f"{fl['wall_s']:.2f} s with interpreter start and import")
+    sub = wd / "subset"
+    if n > READ_SUBSET:  # the per-file comparison on the first READ_SUBSET files
+        (sub / "returns").mkdir(parents=True, exist_ok=True)
+        for f in sorted((wd / "returns").glob("*.xlsx"))[:READ_SUBSET]:
+            os.link(f, sub / "returns" / f.name)
+    rd = measured(_phase_cmd("read", sub if n > READ_SUBSET else wd))
+    out["read"] = rd
+    log(f"  per file, same process ({rd['n']} files, CPU): calamine {rd['floor_ms']} ms, xlperf read_file {rd['read_ms']} ms "
+        f"→ {rd['ratio']}× (wall: {rd['floor_wall_ms']} / {rd['read_wall_ms']} ms → {rd['ratio_wall']}×)")
+    cmd = [_xlperf_bin(), "consolidate", str(wd / "returns"), "-r", str(wd / "registry.csv"), "-o",
+           str(wd / "master" / "master.xlsx")]
+    for key, extra in (("cli", []), ("cli_quiet", ["-q"])):
+        r = best(cmd + extra)
         r["per_s"] = round(n / r["wall_s"], 1)
-        out[f"e2e_j{j}"] = r
-        log(f"  end to end  jobs={j}: {r['wall_s']:.2f} s  {r['per_s']:.0f} returns/s  cpu {r['cpu_s']} s"
-            f"  peak {r['peak_tree_rss_mib']} MiB  load {r['loadavg_before']}  (exit {r['exit']})")
-    return out
-
-
-def bench_baseline(n: int, root: Path, jobs: int, log) -> dict:
-    wd = root / f"baseline{n}"
-    wd.mkdir(parents=True, exist_ok=True)
-    out = {"n": n, "corpus": measured(_phase_cmd("corpus", wd, n, jobs))}
-    out["naive"] = best(_phase_cmd("naive", wd, n))
-    out["fast"] = best(_phase_cmd("consolidate", wd, 1))
-    nv, fs = out["naive"], out["fast"]
-    out["ratio_same_files"] = round(nv["time_s"] / fs["time_s"], 1)
-    log(f"  naive: {nv['time_s']:.2f} s ({1000 * nv['time_s'] / n:.1f} ms/file, openpyxl read "
-        f"{1000 * nv['openpyxl_read_s'] / n:.1f} ms/file, writer {nv['writer_engine']}), peak {nv['peak_tree_rss_mib']} MiB")
-    log(f"  fast on the same {n} files: {fs['time_s']:.2f} s → naive/fast {out['ratio_same_files']}×")
+        r["stdout_lines"] = r.pop("_stdout_lines", None)
+        out[key] = r
+        log(f"  xlperf consolidate{' -q' if extra else ''} (default options): {r['wall_s']:.2f} s "
+            f"({r['per_s']:.0f}/s), {r['stdout_lines']} lines printed, cpu {r['cpu_s']} s, peak {r['peak_tree_rss_mib']} MiB, "
+            f"exit {r['exit']}, load {r['loadavg_before']}")
+    out["output_cost"] = round(out["cli"]["wall_s"] / out["cli_quiet"]["wall_s"], 2)
+    out["cli_vs_floor"] = round(out["cli"]["wall_s"] / fl["wall_s"], 2)
+    if kind in naive:
+        out["naive_extrapolated_s"] = round(naive[kind]["ms_per_file"] * n / 1000, 1)
+        out["naive_vs_cli"] = round(out["naive_extrapolated_s"] / out["cli"]["wall_s"], 1)
+    log(f"  → CLI / (floor + start) {out['cli_vs_floor']}×, default output / -q {out['output_cost']}×"
+        + (f", naive (extrapolated {out['naive_extrapolated_s']} s) / CLI {out['naive_vs_cli']}×" if kind in naive else ""))
+    shutil.rmtree(wd / "master", ignore_errors=True)
+    shutil.rmtree(sub, ignore_errors=True)
     return out
 
 
@@ -518,30 +784,32 @@ def machine_info() -> dict:
 
 
 def summarize(results: dict, log) -> None:
-    """Per-file ratios naive/fast (into results["baseline"]) and the targets, printed."""
-    b = results["baseline"]
-    jobs = results["jobs"]
-    naive_ms = 1000 * b["naive"]["time_s"] / b["n"]
-    big = results["sizes"][-1]
-    n_big = big["n"]
-    b["naive_ms_per_file"] = round(naive_ms, 2)
-    for key in sorted({"consolidate_j1", f"consolidate_j{jobs}", "e2e_j1", f"e2e_j{jobs}"}):
-        t = big[key]["wall_s"] if key.startswith("e2e") else big[key]["time_s"]
-        ratio = b[f"ratio_per_file_vs_{key}_n{n_big}"] = round(naive_ms / (1000 * t / n_big), 1)
-        log(f"naive {naive_ms:.1f} ms/file vs {key} at N={n_big}: {1000 * t / n_big:.2f} ms/file → {ratio}×")
-    log(f"naive vs fast on the same {b['n']} files (fixed costs included): {b['ratio_same_files']}×")
-    gen = max(big.get(f"generate_j{j}", {}).get("per_s", 0) for j in (1, jobs))
-    e2e = big.get(f"e2e_j{jobs}", big["e2e_j1"])
-    peak = max(v["peak_tree_rss_mib"] for k, v in big.items() if isinstance(v, dict) and "peak_tree_rss_mib" in v
-               and k != "corpus")
-    results["targets"] = {
-        "generate_per_s": {"target": 200, "measured": gen, "met": gen >= 200},
-        "e2e_per_s": {"target": 800, "measured": e2e["per_s"], "wall_s": e2e["wall_s"], "met": e2e["per_s"] >= 800},
-        "ratio_vs_naive": {"target": 20, "measured": b[f"ratio_per_file_vs_e2e_j{jobs}_n{n_big}"],
-                           "met": b[f"ratio_per_file_vs_e2e_j{jobs}_n{n_big}"] >= 20},
-        "peak_rss_mib": {"target": 1024, "measured": peak, "met": peak < 1024},
-    }
-    for k, v in results["targets"].items():
+    """The issue's targets against this run's figures (into results["targets"]), printed."""
+    t: dict = {}
+    gens = results.get("generate") or []
+    if gens:
+        g = gens[-1]
+        t["generate_per_s"] = {"n": g["n"], "target": 300, "measured": g["per_s"], "met": g["per_s"] >= 300}
+        t["generate_peak_mib"] = {"n": g["n"], "target": 1024, "measured": g["peak_tree_rss_mib"],
+                                  "met": g["peak_tree_rss_mib"] < 1024}
+    runs = results.get("runs") or []
+    for r in runs:
+        key = f"{r['kind']}_n{r['n']}"
+        t[f"read_ratio_{key}"] = {"target": 2.0, "measured": r["read"]["ratio"], "met": r["read"]["ratio"] <= 2.0}
+        t[f"output_cost_{key}"] = {"target": 1.2, "measured": r["output_cost"], "met": r["output_cost"] <= 1.2}
+    big = max((r["n"] for r in runs), default=0)
+    for r in runs:
+        if r["n"] != big or r["kind"] == "xlsxwriter":
+            continue
+        key = f"{r['kind']}_n{r['n']}"
+        t[f"cli_vs_floor_{key}"] = {"target": 1.6, "measured": r["cli_vs_floor"], "met": r["cli_vs_floor"] <= 1.6}
+        if "naive_vs_cli" in r:
+            t[f"naive_vs_cli_{key}"] = {"target": 20, "measured": r["naive_vs_cli"], "met": r["naive_vs_cli"] >= 20}
+    for r in runs:
+        if r["n"] == 1000 and r["kind"] == "openpyxl":
+            t["cli_1000_openpyxl_s"] = {"target": 2.5, "measured": r["cli"]["wall_s"], "met": r["cli"]["wall_s"] <= 2.5}
+    results["targets"] = t
+    for k, v in t.items():
         log(f"target {k}: {v['measured']} (target {v['target']}) {'met' if v['met'] else 'NOT met'}")
 
 
@@ -551,30 +819,32 @@ def plot(results: dict, path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    sizes = [s["n"] for s in results["sizes"]]
-    jobs = results["jobs"]
+    runs = results["runs"]
+    kinds = list(dict.fromkeys(r["kind"] for r in runs))
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(12, 4.8))
-    series = [("generate_j1", "generate, 1 process"), (f"generate_j{jobs}", f"generate, --jobs {jobs}"),
-              ("validate_j1", "validate, --jobs 1"), (f"validate_j{jobs}", f"validate, --jobs {jobs}"),
-              ("consolidate_j1", "consolidate (validate + master), --jobs 1"),
-              ("e2e_j1", "end to end (CLI), --jobs 1"), (f"e2e_j{jobs}", f"end to end (CLI), --jobs {jobs}")]
-    seen = set()
-    for key, label in series:
-        if key in seen or key not in results["sizes"][0]:
-            continue
-        seen.add(key)
-        t = [s[key]["wall_s"] if key.startswith("e2e") else s[key]["time_s"] for s in results["sizes"]]
-        ax1.plot(sizes, t, marker="o", label=label)
-        m = [s[key]["peak_tree_rss_mib"] for s in results["sizes"]]
-        ax2.plot(sizes, m, marker="o", label=label)
-    n_max = max(sizes)
-    ax1.plot([0, n_max], [0, n_max / 800], ls="--", color="grey", label="target: 800 returns/s")
-    ax1.set(xlabel="returns / templates (N)", ylabel="seconds", title="time vs N")
+    colors = dict(zip(CORPORA, ("tab:blue", "tab:orange", "tab:green")))
+    n_max = max(r["n"] for r in runs)
+    for kind in kinds:
+        rs = sorted((r for r in runs if r["kind"] == kind), key=lambda r: r["n"])
+        ns = [r["n"] for r in rs]
+        c = colors.get(kind)
+        ax1.plot(ns, [r["cli"]["wall_s"] for r in rs], marker="o", color=c, label=f"{kind}: xlperf consolidate (default)")
+        ax1.plot(ns, [r["floor"]["wall_s"] for r in rs], marker=".", ls=":", color=c,
+                 label=f"{kind}: calamine floor + interpreter start")
+        ax1.plot(ns, [1.6 * r["floor"]["wall_s"] for r in rs], ls="--", lw=0.8, color=c, alpha=0.6,
+                 label=f"{kind}: 1.6 × floor (target)")
+        ax2.plot(ns, [r["cli"]["peak_tree_rss_mib"] for r in rs], marker="o", color=c, label=f"{kind}: consolidate")
+    gens = results.get("generate") or []
+    if gens:
+        ax1.plot([g["n"] for g in gens], [g["wall_s"] for g in gens], marker="s", color="grey",
+                 label="xlperf generate (default)")
+        ax2.plot([g["n"] for g in gens], [g["peak_tree_rss_mib"] for g in gens], marker="s", color="grey", label="generate")
+    ax1.set(xlabel="returns / templates (N)", ylabel="seconds (wall, interpreter start included)", title="time vs N")
     ax2.axhline(1024, ls="--", color="grey", label="1 GiB")
     ax2.set(xlabel="returns / templates (N)", ylabel="peak RSS, MiB (process tree)", title="peak memory vs N")
     for ax in (ax1, ax2):
         ax.grid(True, alpha=0.3)
-        ax.legend(fontsize=8)
+        ax.legend(fontsize=7)
         ax.set_xlim(0, n_max * 1.03)
         ax.set_ylim(bottom=0)
     m = results["machine"]
@@ -584,59 +854,115 @@ def plot(results: dict, path: Path) -> None:
     fig.savefig(path, dpi=110)
 
 
+def markdown(results: dict) -> str:
+    """The tables of docs/performance.md, from a bench_results.json (so every figure there comes from here)."""
+    out = []
+    runs = results.get("runs") or []
+    naive = results.get("naive") or {}
+    for kind in list(dict.fromkeys(r["kind"] for r in runs)):
+        out.append(f"#### {kind}\n")
+        out.append("| N | lines printed (default) | floor: calamine, one process (start included) | xlperf consolidate, default | ratio | "
+                   "`-q` | default / `-q` | per file, CPU: calamine / xlperf read | ratio | naive stack (extrapolated) | "
+                   "naive / xlperf |")
+        out.append("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+        for r in sorted((r for r in runs if r["kind"] == kind), key=lambda r: r["n"]):
+            cli, q, fl, rd = r["cli"], r["cli_quiet"], r["floor"], r["read"]
+            nv = f"{r['naive_extrapolated_s']:,.0f} s" if "naive_extrapolated_s" in r else "–"
+            ratio = f"{r['naive_vs_cli']}×" if "naive_vs_cli" in r else "–"
+            out.append(f"| {r['n']:,} | {cli.get('stdout_lines', '')} | {fl['wall_s']:.2f} s | "
+                       f"{cli['wall_s']:.2f} s ({cli['cpu_s']} CPU-s) | **{r['cli_vs_floor']}×** | {q['wall_s']:.2f} s | "
+                       f"{r['output_cost']}× | {rd['floor_ms']} / {rd['read_ms']} ms | **{rd['ratio']}×** | {nv} | {ratio} |")
+        if kind in naive:
+            nv = naive[kind]
+            out.append(f"\nNaive stack measured on {nv['n']} of these returns: {nv['time_s']:.2f} s = {nv['ms_per_file']} ms a "
+                       f"file (openpyxl `load_workbook` {1000 * nv['openpyxl_read_s'] / nv['n']:.1f} ms of it); "
+                       f"accepted {nv['accepted']}, rejected {nv['rejected']}.")
+        out.append("")
+    gens = results.get("generate") or []
+    if gens:
+        out.append("#### generate\n")
+        out.append("| N | `xlperf generate R -o DIR` (default options) | templates/s | CPU-s | peak RSS |")
+        out.append("|---:|---:|---:|---:|---:|")
+        for g in gens:
+            out.append(f"| {g['n']:,} | {g['wall_s']:.2f} s | **{g['per_s']:.0f}/s** | {g['cpu_s']} | {g['peak_tree_rss_mib']} MiB |")
+        out.append("")
+    t = results.get("targets") or {}
+    if t:
+        out.append("#### targets\n")
+        out.append("| target | limit | measured | met |")
+        out.append("|---|---:|---:|---|")
+        for k, v in t.items():
+            out.append(f"| {k} | {v['target']} | {v['measured']} | {'yes' if v['met'] else '**no**'} |")
+    return "\n".join(out) + "\n"
+
+
 def main() -> None:
     if len(sys.argv) > 1 and sys.argv[1] == "--phase":
         run_phase(sys.argv[2:])
         return
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--sizes", default="100,1000,10000", help="comma-separated corpus sizes")
-    ap.add_argument("--baseline-n", type=int, default=200, help="returns for the naive baseline (0: skip)")
-    ap.add_argument("--jobs", type=int, default=max(1, min(4, os.cpu_count() or 1)), help="processes for the parallel runs")
+    ap.add_argument("--sizes", default="1000,10000", help="comma-separated corpus sizes")
+    ap.add_argument("--corpora", default=",".join(CORPORA), help=f"comma-separated, of {', '.join(CORPORA)}")
+    ap.add_argument("--base-n", type=int, default=300, help="returns filled with openpyxl (and converted by LibreOffice) "
+                    "before they are varied up to N")
+    ap.add_argument("--naive-n", type=int, default=200, help="returns the naive stack reads per corpus (0: skip)")
+    ap.add_argument("--jobs", type=int, default=len(os.sched_getaffinity(0)), help="processes building the corpora")
+    ap.add_argument("--no-generate", action="store_true", help="skip timing `xlperf generate`")
     ap.add_argument("--out", type=Path, default=Path("docs"), help="folder for bench_results.json and img/perf_scaling.png")
-    ap.add_argument("--workdir", type=Path, default=Path("/tmp/xlperf-bench"), help="where the corpus is written")
-    ap.add_argument("--keep", action="store_true", help="keep the corpus after the run")
+    ap.add_argument("--workdir", type=Path, default=Path("/tmp/xlperf-bench"), help="where the corpora are written")
+    ap.add_argument("--keep", action="store_true", help="keep the corpora (and the base returns) after the run")
     ap.add_argument("--repeat", type=int, default=1, help="run each timed step this often and keep the fastest")
     ap.add_argument("--replot", type=Path, help="only redo the summary and the plot from this bench_results.json")
+    ap.add_argument("--tables", type=Path, help="print the markdown tables of this bench_results.json")
     args = ap.parse_args()
+    if args.tables:
+        print(markdown(json.loads(args.tables.read_text(encoding="utf-8"))), end="")
+        return
     if args.replot:
         results = json.loads(args.replot.read_text(encoding="utf-8"))
-        if results.get("baseline") and results["sizes"]:
-            summarize(results, print)
+        summarize(results, print)
         args.replot.write_text(json.dumps(results, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
         plot(results, args.out / "img" / "perf_scaling.png")
         return
     global REPEAT
     REPEAT = args.repeat
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
+    corpora = [c.strip() for c in args.corpora.split(",") if c.strip()]
+    for c in corpora:
+        if c not in CORPORA:
+            raise SystemExit(f"unknown corpus {c}")
 
     def log(msg):
         print(msg, flush=True)
 
-    results = {"machine": machine_info(), "jobs": args.jobs, "repeat": args.repeat, "sizes": [],
+    results = {"machine": machine_info(), "repeat": args.repeat, "base_n": args.base_n, "read_subset": READ_SUBSET,
+               "runs": [], "generate": [], "naive": {},
                "command": "python benchmarks/bench.py " + " ".join(sys.argv[1:]),
                "started": time.strftime("%Y-%m-%dT%H:%M:%S")}
-    log(f"machine: {results['machine']['nproc']} × {results['machine']['cpu']}, {results['machine']['ram_gib']} GiB, "
-        f"Python {results['machine']['python']}")
+    m = results["machine"]
+    log(f"machine: {m['nproc']} × {m['cpu']}, {m['ram_gib']} GiB, Python {m['python']}")
     args.workdir.mkdir(parents=True, exist_ok=True)
     try:
-        if args.baseline_n:
-            log(f"baseline, {args.baseline_n} returns")
-            results["baseline"] = bench_baseline(args.baseline_n, args.workdir, args.jobs, log)
         for n in sizes:
             log(f"N = {n}")
-            results["sizes"].append(bench_size(n, args.workdir, args.jobs, log))
-            if not args.keep:
-                shutil.rmtree(args.workdir / f"n{n}", ignore_errors=True)
+            if not args.no_generate:
+                results["generate"].append(bench_generate(n, args.workdir, log))
+            for kind in corpora:
+                log(f" corpus {kind}")
+                results["runs"].append(bench_corpus(kind, n, args.workdir, args.jobs, args.base_n, args.naive_n,
+                                                    results["naive"], log))
+                if not args.keep:
+                    shutil.rmtree(args.workdir / f"{kind}_n{n}", ignore_errors=True)
     finally:
         if not args.keep:
             shutil.rmtree(args.workdir, ignore_errors=True)
-    if args.baseline_n and results["sizes"]:
-        summarize(results, log)
+    summarize(results, log)
     results["finished"] = time.strftime("%Y-%m-%dT%H:%M:%S")
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "bench_results.json").write_text(json.dumps(results, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     log(f"results: {args.out / 'bench_results.json'}")
-    if results["sizes"]:
+    log(markdown(results))
+    if results["runs"]:
         try:
             plot(results, args.out / "img" / "perf_scaling.png")
             log(f"plot: {args.out / 'img' / 'perf_scaling.png'}")

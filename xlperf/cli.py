@@ -292,7 +292,7 @@ def build_app() -> typer.Typer:
             typer.echo(ui("prefilled", LANG, count=sum(1 for r in reg.rows if r["项目编码"] in values), path=prefill))
         if unit_form:
             units = generate(replace(_spec(UNIT_FORM), year=round_year), unit_rows(reg.rows), out, password=pw,
-                             per_unit=True)
+                             per_unit=True, jobs=jobs or usable_cores())
             typer.echo(ui("generated_units", LANG, count=len(units), dir=out))
         if make_zip:
             zips = zip_unit_folders(out, folders)

@@ -126,7 +126,7 @@ def scan_sheet_xml(path: Path | bytes, sheet: str, refs: set[str], numeric_refs:
         if not xml_path:
             return formulas, formats
         xml = zf.read(xml_path)
-        has_f = _HAS_FORMULA.search(xml) is not None  # not b"<f": <formula1> of every data validation matches that
+        has_f = _has_formula(xml)  # not b"<f": <formula1> of every data validation matches that
         if not has_f and not numeric_refs:
             return formulas, formats
         fmts = _num_formats(zf) if numeric_refs else []
@@ -283,6 +283,35 @@ def _huge_cell(grid: list) -> tuple[int, int, int] | None:
     return None
 
 
+def _cells_fit(entries: list | None, parts: dict | None) -> bool:
+    """True when no cell can hold more than Excel allows, without looking at the cells.
+
+    A cell's text comes from one XML part (the sheet's inline strings or the shared strings), and a
+    character takes at least one byte: if every part was inflated whole by the safety check (so its
+    length is known, not claimed) and none is longer than EXCEL_CELL_MAX bytes, no cell is either.
+    """
+    if not entries or not parts:
+        return False
+    whole = 0
+    for zi in entries:
+        body = parts.get(zi.filename)
+        if body is not None:
+            if len(body) > EXCEL_CELL_MAX:
+                return False
+            whole += 1
+        elif not zi.filename.endswith("/"):
+            return False  # a part calamine inflates itself (media, a big sheet): look at the cells
+    return whole > 0
+
+
+def _has_formula(xml: bytes) -> bool:
+    """A formula element anywhere in the sheet XML; the regex only runs when a cheap count cannot rule one out
+    (every ``<f`` of a plain sheet is the ``<formula1>`` of a data validation)."""
+    if b":f" not in xml and xml.count(b"<f") == xml.count(b"<formula"):
+        return False
+    return _HAS_FORMULA.search(xml) is not None
+
+
 def _filled(values) -> bool:
     """any(text(v) for v in values), without a text() call per cell."""
     for v in values:
@@ -313,11 +342,12 @@ def _bundled_specs() -> list[FormSpec]:
 
 
 def parse_workbook(path: Path, specs: list[FormSpec] | None = None, raw: bytes | None = None,
-                   parts: dict | None = None) -> FileResult:
+                   parts: dict | None = None, entries: list | None = None) -> FileResult:
     """Read one workbook that passed the safety precheck. Never raises for a bad workbook.
 
     *raw* is the file's content if the caller has it already (the bytes the safety check read), and
-    *parts* the zip parts that check inflated.
+    *parts* the zip parts that check inflated. With *entries* too (the checked zip's entries), calamine
+    is given those parts stored (:func:`xlperf.safety.shared_zip`): each part is inflated once, by the check.
     """
     from python_calamine import CalamineWorkbook
 
@@ -327,7 +357,12 @@ def parse_workbook(path: Path, specs: list[FormSpec] | None = None, raw: bytes |
         if raw is None:
             raw = Path(path).read_bytes()  # read once: calamine, the XML scan and the digest share it
         res.sha256 = hashlib.sha256(raw).hexdigest()
-        wb = CalamineWorkbook.from_filelike(io.BytesIO(raw))
+        book = raw
+        if entries and parts:
+            from .safety import shared_zip
+
+            book = shared_zip(raw, entries, parts)
+        wb = CalamineWorkbook.from_filelike(io.BytesIO(book))
         names = wb.sheet_names
         meta_names = {s.meta_sheet for s in specs}
         meta_sheet = next((n for n in names if n in meta_names), None)
@@ -349,7 +384,7 @@ def parse_workbook(path: Path, specs: list[FormSpec] | None = None, raw: bytes |
             return res
         sheet = wb.get_sheet_by_name(spec.sheet)
         grid = sheet.to_python(skip_empty_area=False)
-        huge = _huge_cell(grid)
+        huge = None if _cells_fit(entries, parts) else _huge_cell(grid)
         if huge:  # beyond what Excel can hold: never echo it into messages, reports or the master
             res.add(Issue.make("E009", spec.sheet, make_ref(huge[0], huge[1]), length=huge[2], limit=EXCEL_CELL_MAX))
             return res
@@ -388,13 +423,14 @@ def read_file(path: Path | str, specs: list[FormSpec] | None = None, limits=None
 
     path = Path(path)
     parts: dict = {}
-    rej, raw, st = read_checked(path, limits or Limits.from_env(), parts)
+    entries: list = []
+    rej, raw, st = read_checked(path, limits or Limits.from_env(), parts, entries)
     if rej is not None:
         res = FileResult(str(path))
         res.add(Issue.make(rej.code, **rej.detail))
         res.settle()
         return res
-    res = parse_workbook(path, specs, raw=raw, parts=parts)
+    res = parse_workbook(path, specs, raw=raw, parts=parts, entries=entries)
     res.mtime = st.st_mtime
     if not res.sha256:
         res.sha256 = hashlib.sha256(raw).hexdigest()

@@ -127,14 +127,16 @@ def precheck(path: Path | str, limits: Limits = Limits()) -> Rejection | None:
     return read_checked(path, limits)[0]
 
 
-def read_checked(path: Path | str, limits: Limits = Limits(), parts: dict | None = None
-                 ) -> tuple[Rejection | None, bytes | None, os.stat_result | None]:
+def read_checked(path: Path | str, limits: Limits = Limits(), parts: dict | None = None,
+                 entries: list | None = None) -> tuple[Rejection | None, bytes | None, os.stat_result | None]:
     """:func:`precheck` that also hands back what it read: ``(rejection, data, stat)``.
 
     *data* is the whole file when it passed (``None`` otherwise), so a parser can work on the very
     bytes that were checked, without opening the file again. *stat* is the ``fstat`` of the file that
     was read. If *parts* is a dict, every zip entry that was inflated completely and CRC-checked
-    (small XML parts) is stored in it, name -> bytes, so a caller need not inflate it again.
+    (small XML parts) is stored in it, name -> bytes, so a caller need not inflate it again. If
+    *entries* is a list, the checked zip's entries (``ZipInfo``, central-directory order) are appended
+    to it, for :func:`shared_zip`.
     """
     p = Path(path)
     name = p.name
@@ -209,14 +211,17 @@ def read_checked(path: Path | str, limits: Limits = Limits(), parts: dict | None
     if not data:
         return _rej("F003", size=0), None, st
     found: dict = {}
+    infos: list = []
     try:
-        problem = _check_zip(data, limits, found)
+        problem = _check_zip(data, limits, found, infos)
     except Exception as e:  # anything the zip layer chokes on is a broken container
         problem = _rej("F008", reason="unreadable_zip", error=_err(e))
     if problem is not None:
         return problem, None, st
     if parts is not None:
         parts.update(found)
+    if entries is not None:
+        entries.extend(infos)
     return None, data, st
 
 
@@ -419,8 +424,9 @@ def _find_eocd(data: bytes) -> tuple[int, int] | None:
     return count, cd_size
 
 
-def _check_zip(data: bytes, limits: Limits, parts: dict) -> Rejection | None:
-    """The zip checks, on the file's bytes; fully inflated, CRC-checked parts go into *parts*."""
+def _check_zip(data: bytes, limits: Limits, parts: dict, entries: list | None = None) -> Rejection | None:
+    """The zip checks, on the file's bytes; fully inflated, CRC-checked parts go into *parts*, and the
+    entries of a zip that passed into *entries*."""
     import io
     import zipfile
 
@@ -528,7 +534,50 @@ def _check_zip(data: bytes, limits: Limits, parts: dict) -> Rejection | None:
             problem = _check_dimension(zf, zi, head, limits)
             if problem:
                 return problem
+    if entries is not None:
+        entries.extend(infos)
     return None
+
+
+_LOCAL_HEADER = struct.Struct("<4sHHHHHIIIHH")
+_CENTRAL_HEADER = struct.Struct("<4sHHHHHHIIIHHHHHII")
+_END_RECORD = struct.Struct("<4sHHHHIIH")
+
+
+def shared_zip(data: bytes, entries: list, parts: Mapping[str, bytes]) -> bytes:
+    """The checked file again, with every part the check inflated (and CRC-checked) *stored*, not deflated.
+
+    A parser given this copy reads exactly the bytes that were checked and does not inflate them a
+    second time; entries the check did not inflate whole (media, big parts) are copied as they were,
+    compressed, with the sizes and CRC the checked central directory gives them. *data*, *entries* and
+    *parts* are what :func:`read_checked` handed back for a file that passed.
+    """
+    chunks: list = []
+    central: list = []
+    pos = 0
+    for zi in entries:
+        name = zi.orig_filename.encode("utf-8")
+        body = parts.get(zi.filename)
+        if body is not None:
+            method, csize, payload = 0, len(body), body
+        else:
+            start = zi.header_offset
+            name_len, extra_len = struct.unpack_from("<HH", data, start + 26)
+            begin = start + 30 + name_len + extra_len
+            method, csize = zi.compress_type, zi.compress_size
+            payload = memoryview(data)[begin:begin + csize]
+        chunks.append(_LOCAL_HEADER.pack(b"PK\x03\x04", 20, 0x800, method, 0, 0x21, zi.CRC, csize, zi.file_size,
+                                         len(name), 0))
+        chunks.append(name)
+        chunks.append(payload)
+        central.append(_CENTRAL_HEADER.pack(b"PK\x01\x02", 20, 20, 0x800, method, 0, 0x21, zi.CRC, csize,
+                                            zi.file_size, len(name), 0, 0, 0, 0, 0, pos))
+        central.append(name)
+        pos += 30 + len(name) + csize
+    directory = b"".join(central)
+    chunks.append(directory)
+    chunks.append(_END_RECORD.pack(b"PK\x05\x06", 0, 0, len(entries), len(entries), len(directory), pos, 0))
+    return b"".join(chunks)
 
 
 _DIMENSION = re.compile(rb"<(?:\w+:)?dimension\b[^>]*?\bref\s*=\s*[\"']([^\"']*)[\"']")
@@ -541,7 +590,8 @@ def _check_dimension(zf, zi, head: bytes, limits: Limits) -> Rejection | None:
     Excel, WPS, LibreOffice, openpyxl and xlsxwriter all write an honest ``<dimension ref>`` near the
     start of each worksheet; a crafted sheet without one is left to the worker's memory limit.
     """
-    head = head.replace(b"\0", b"")
+    if b"\0" in head:
+        head = head.replace(b"\0", b"")
     m = _DIMENSION.search(head) if b"dimension" in head else None  # most parts have none: skip the regex
     if not m:
         return None
@@ -599,6 +649,9 @@ def _macro_override(ct_data: bytes, names: Mapping[str, object]) -> tuple[str, s
     Only ``<Override>`` entries count, and only for parts that are there: a ``<Default Extension="bin"
     ContentType="…macroEnabled…">`` says what a .bin part *would* be, and SheetJS writes one in every file.
     """
+    lowered = ct_data.lower()
+    if not any(m in lowered for m in _MACRO_TYPES):  # no such content type anywhere: no tag to look at
+        return None
     for tag in _OVERRIDE.finditer(ct_data):
         ctype = _CONTENT_TYPE.search(tag.group(0))
         part = _PART_NAME.search(tag.group(0))
@@ -742,9 +795,11 @@ def _scan_xml(data: bytes, zi, budget: list[int], parts: dict, keep: int = 0) ->
                 buf = part.head(_XML_HEAD)
         else:
             buf = part.head(_XML_HEAD)
-        nulless = buf.replace(b"\0", b"").lower()
-        if b"<!doctype" in nulless or b"<!entity" in nulless:
-            return _rej("F013", entry=zi.filename), b""
+        nulless = buf.replace(b"\0", b"") if b"\0" in buf else buf
+        if b"<!" in nulless:  # no declaration without it: most parts skip the lower() copy
+            nulless = nulless.lower()
+            if b"<!doctype" in nulless or b"<!entity" in nulless:
+                return _rej("F013", entry=zi.filename), b""
         state = _prolog_state(buf)
         while state == "more" and len(buf) < _XML_PROLOG_MAX:
             more = part.head(len(buf) + _XML_HEAD)
@@ -773,7 +828,7 @@ def _prolog_state(data: bytes) -> str:
 
     NUL bytes are dropped first so UTF-16/UTF-32 encoded parts are read like ASCII.
     """
-    d = data.replace(b"\0", b"")
+    d = data.replace(b"\0", b"") if b"\0" in data else data
     for bom in (b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff"):
         if d.startswith(bom):
             d = d[len(bom):]
