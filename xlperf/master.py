@@ -192,7 +192,7 @@ def master_title(year: str) -> str:
 
 
 def build_tables(report: Report, registry: Registry, lang: str = "zh") -> dict[str, tuple[list, list]]:
-    """Sheet name -> (columns, rows). Sheet names are a contract (DESIGN §3)."""
+    """Sheet name -> (columns, rows). Sheet names are a contract (docs: README, the master workbook)."""
     return {
         "项目汇总": (PROJECT_COLUMNS, project_rows(report)),
         "绩效指标": (INDICATOR_COLUMNS, indicator_rows(report)),
