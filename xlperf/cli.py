@@ -1,10 +1,9 @@
 """Command line (Typer): parse options, show progress, print reports, choose exit codes."""
-from __future__ import annotations
 
 import os
 import sys
 from pathlib import Path
-from typing import List, Optional
+from typing import Annotated, List, Optional
 
 import typer
 
@@ -57,7 +56,7 @@ HELP = {
     "status_verbose": ("列出全部项目（默认只列未完成的）。", "list every project (default: the open ones only)."),
     "zip": ("另为每个单位打一个 .zip 压缩包（便于邮件发送）。", "also write one .zip per unit (ready to mail)."),
     "registry_metavar": ("项目库", "REGISTRY"),
-    "paths_metavar": ("文件或文件夹…", "PATHS..."),
+    "paths_metavar": ("文件或文件夹", "PATHS"),
     "publish_unit": ("只生成该单位编码的公开文本。", "publish this unit code only."),
     "allow_incomplete": ("缺项的单位也生成公开文本，缺项处标明“（未报送）”。", "publish incomplete units too, with the gaps marked （未报送）."),
     "publish_year": ("年度（默认取汇总表中的年度）。", "the year (default: the year the master carries)."),
@@ -257,6 +256,17 @@ def build_app() -> typer.Typer:
     def _main(lang: str = typer.Option("zh", "--lang", help=h("lang"))):
         pass
 
+    # Options shared by validate, consolidate and status: declared once (help texts in the chosen language).
+    Paths = Annotated[List[Path], typer.Argument(help=h("paths"), metavar=h("paths_metavar"))]
+    RegistryPath = Annotated[Path, typer.Option("--registry", "-r", help=h("registry"))]
+    JsonOut = Annotated[Optional[Path], typer.Option("--json", help=h("json"))]
+    Strict = Annotated[bool, typer.Option("--strict", help=h("strict"))]
+    RejectYesno = Annotated[bool, typer.Option("--reject-yesno", help=h("reject_yesno"))]
+    Jobs = Annotated[Optional[int], typer.Option("--jobs", "-j", min=1, max=64, help=h("jobs"))]
+    Quiet = Annotated[bool, typer.Option("--quiet", "-q", help=h("quiet"))]
+    Verbose = Annotated[bool, typer.Option("--verbose", "-v", help=h("verbose"))]
+    Year = Annotated[Optional[int], typer.Option("--year", min=2000, max=2100, help=h("year_check"))]
+
     @app.command("generate", help=h("generate"))
     def generate_cmd(
         registry: Path = typer.Argument(..., help=h("registry"), metavar=h("registry_metavar")),
@@ -302,18 +312,18 @@ def build_app() -> typer.Typer:
 
     @app.command("validate", help=h("validate"))
     def validate_cmd(
-        paths: List[Path] = typer.Argument(..., help=h("paths"), metavar=h("paths_metavar")),
-        registry: Path = typer.Option(..., "--registry", "-r", help=h("registry")),
-        json_out: Optional[Path] = typer.Option(None, "--json", help=h("json")),
-        strict: bool = typer.Option(False, "--strict", help=h("strict")),
-        reject_yesno: bool = typer.Option(False, "--reject-yesno", help=h("reject_yesno")),
+        paths: Paths,
+        registry: RegistryPath,
+        json_out: JsonOut = None,
+        strict: Strict = False,
+        reject_yesno: RejectYesno = False,
         duplicates: str = typer.Option("error", "--duplicates", help=h("duplicates")),
-        jobs: Optional[int] = typer.Option(None, "--jobs", "-j", min=1, max=64, help=h("jobs")),
-        quiet: bool = typer.Option(False, "--quiet", "-q", help=h("quiet")),
-        verbose: bool = typer.Option(False, "--verbose", "-v", help=h("verbose")),
+        jobs: Jobs = None,
+        quiet: Quiet = False,
+        verbose: Verbose = False,
         feedback: Optional[Path] = typer.Option(None, "--feedback", help=h("feedback")),
         password: Optional[str] = typer.Option(None, "--password", help=h("password")),
-        year: Optional[int] = typer.Option(None, "--year", min=2000, max=2100, help=h("year_check")),
+        year: Year = None,
     ):
         reg = _registry(registry)
         report = _run_validation(paths, reg, _options(strict, reject_yesno, duplicates), jobs, year=year)
@@ -334,18 +344,18 @@ def build_app() -> typer.Typer:
 
     @app.command("consolidate", help=h("consolidate"))
     def consolidate_cmd(
-        paths: List[Path] = typer.Argument(..., help=h("paths"), metavar=h("paths_metavar")),
-        registry: Path = typer.Option(..., "--registry", "-r", help=h("registry")),
+        paths: Paths,
+        registry: RegistryPath,
         out: Path = typer.Option(..., "-o", "--out", help=h("master_out")),
         fmt: Optional[str] = typer.Option(None, "--format", help=h("format")),
-        json_out: Optional[Path] = typer.Option(None, "--json", help=h("json")),
-        strict: bool = typer.Option(False, "--strict", help=h("strict")),
-        reject_yesno: bool = typer.Option(False, "--reject-yesno", help=h("reject_yesno")),
+        json_out: JsonOut = None,
+        strict: Strict = False,
+        reject_yesno: RejectYesno = False,
         duplicates: str = typer.Option("latest", "--duplicates", help=h("duplicates")),
-        jobs: Optional[int] = typer.Option(None, "--jobs", "-j", min=1, max=64, help=h("jobs")),
-        quiet: bool = typer.Option(False, "--quiet", "-q", help=h("quiet")),
-        verbose: bool = typer.Option(False, "--verbose", "-v", help=h("verbose")),
-        year: Optional[int] = typer.Option(None, "--year", min=2000, max=2100, help=h("year_check")),
+        jobs: Jobs = None,
+        quiet: Quiet = False,
+        verbose: Verbose = False,
+        year: Year = None,
     ):
         formats = _output_formats(out, fmt)
         reg = _registry(registry)
@@ -361,11 +371,11 @@ def build_app() -> typer.Typer:
 
     @app.command("status", help=h("status"))
     def status_cmd(
-        paths: List[Path] = typer.Argument(..., help=h("paths"), metavar=h("paths_metavar")),
-        registry: Path = typer.Option(..., "--registry", "-r", help=h("registry")),
-        json_out: Optional[Path] = typer.Option(None, "--json", help=h("json")),
-        jobs: Optional[int] = typer.Option(None, "--jobs", "-j", min=1, max=64, help=h("jobs")),
-        year: Optional[int] = typer.Option(None, "--year", min=2000, max=2100, help=h("year_check")),
+        paths: Paths,
+        registry: RegistryPath,
+        json_out: JsonOut = None,
+        jobs: Jobs = None,
+        year: Year = None,
         deadline: Optional[str] = typer.Option(None, "--deadline", help=h("deadline")),
         feedback: Optional[Path] = typer.Option(None, "--feedback", help=h("status_feedback")),
         verbose: bool = typer.Option(False, "--verbose", "-v", help=h("status_verbose")),

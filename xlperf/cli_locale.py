@@ -15,6 +15,7 @@ import re
 TYPE_LABELS_ZH = {
     "<bool>": None,
     "<path>": "<路径>",
+    "<list[Path]>": "<路径>",
     "<str>": "<文本>",
     "<text>": "<文本>",
     "<int>": "<整数>",
