@@ -90,7 +90,8 @@ def localise_help(lang: str) -> None:
     write_usage = formatting.HelpFormatter.write_usage
 
     def write_usage_zh(self, prog, args="", prefix=None):
-        return write_usage(self, prog, args.replace("[OPTIONS]", t("options_metavar", lang)),
+        args = args.replace("[OPTIONS]", t("options_metavar", lang)).replace("COMMAND [ARGS]...", "命令 [参数]...")
+        return write_usage(self, prog, args,
                            t("usage", lang) if prefix is None else prefix)
 
     formatting.HelpFormatter.write_usage = write_usage_zh
@@ -175,7 +176,8 @@ def print_usage_error(exc, lang: str, echo) -> None:
     if ctx is not None:
         usage = ctx.get_usage()
         if lang != "en":
-            usage = usage.replace("Usage: ", t("usage", lang)).replace("[OPTIONS]", t("options_metavar", lang))
+            usage = usage.replace("Usage: ", t("usage", lang)).replace("[OPTIONS]", t("options_metavar", lang)) \
+                .replace("COMMAND [ARGS]...", "命令 [参数]...")
         echo(usage)
         echo(t("try_help", lang, command=ctx.command_path, help="-h"))
     echo(t("error", lang) + usage_error_text(exc, lang))
