@@ -209,7 +209,8 @@ def _print_rejected(con, report) -> None:
         problems = f.errors or f.issues
         for i in problems[:PROBLEMS_SHOWN]:
             where = _where(i)
-            con.print(f"    [red]{i.code}[/] " + (f"{escape(where)}：" if where else "") + escape(i.message(LANG)),
+            sep = ": " if LANG == "en" else "："
+            con.print(f"    [red]{i.code}[/] " + (f"{escape(where)}{sep}" if where else "") + escape(i.message(LANG)),
                       soft_wrap=True)
         if len(problems) > PROBLEMS_SHOWN:
             con.print("    " + ui("more_problems", LANG, count=len(problems) - PROBLEMS_SHOWN))

@@ -66,6 +66,5 @@ def run_demo(out: Path, lang: str, echo, print_report, write_master) -> int:
                      ("report", out / "report.json"), ("master", out / "master.xlsx"),
                      ("document", out / "绩效目标公开文本.docx")):
         echo(f"  {label:10s} {p}")
-    echo(("合计：" if lang == "zh" else "totals: ") +
-         f"{info['projects']} 个项目 / projects, 预算数 {info['budget_total']} 万元, {info['indicators']} 条指标 / indicator rows")
+    echo(ui("demo_totals", lang, projects=info["projects"], total=info["budget_total"], indicators=info["indicators"]))
     return 0 if report.count("rejected") == 0 and info["missing"] == 0 else 1

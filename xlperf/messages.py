@@ -120,6 +120,7 @@ UI: dict[str, tuple[str, str]] = {
     "spec_missing": ("找不到表单规格“{name}”（应为 templates/ 中的名称，如 project、unit，或一个 .toml 文件的路径）", "form spec '{name}' not found (a name in templates/, such as project or unit, or a .toml path)"),
     "spec_invalid": ("表单规格“{name}”有误：{error}", "form spec '{name}' is invalid: {error}"),
     "year_conflict": ("注意：项目库的年度是 {registry}，按 --year 生成 {year} 年度的模板", "note: the registry's year is {registry}; generating {year} templates as --year says"),
+    "demo_totals": ("合计：{projects} 个项目，预算数 {total} 万元，{indicators} 条绩效指标", "totals: {projects} projects, budget {total} (10k CNY), {indicators} indicator rows"),
     "zipped": ("已为 {count} 个单位各打一个压缩包到 {dir}", "{count} unit zips written to {dir}"),
     "password_reused": ("沿用 {path} 中已有的保护密码（此前下发的模板用同一密码）", "reusing the password in {path} (the templates sent earlier use it)"),
     "path_not_found": ("找不到 {path}（文件或文件夹不存在）", "{path} not found (no such file or folder)"),
