@@ -130,6 +130,14 @@ def scan_sheet_xml(path: Path | bytes, sheet: str, refs: set[str], numeric_refs:
         if not has_f and not numeric_refs:
             return formulas, formats
         fmts = _num_formats(zf) if numeric_refs else []
+        if not has_f:  # the common case: a few numeric cells, looked up one by one (no walk over every cell)
+            for ref in numeric_refs:
+                m = _cell_tag(ref).search(xml)
+                if m and fmts:
+                    s = _ATTR_S.search(m.group(1))
+                    i = int(s.group(1)) if s else 0
+                    formats[ref] = fmts[i] if i < len(fmts) else ""
+            return formulas, formats
         for m in _CELL.finditer(xml):
             attrs = dict((k.decode(), v.decode()) for k, v in _ATTR.findall(m.group(1)))
             ref = attrs.get("r", "")
@@ -143,6 +151,15 @@ def scan_sheet_xml(path: Path | bytes, sheet: str, refs: set[str], numeric_refs:
                 s = int(attrs.get("s", "0") or 0)
                 formats[ref] = fmts[s] if s < len(fmts) else ""
     return formulas, formats
+
+
+_ATTR_S = re.compile(rb'\bs="(\d+)"')
+
+
+@lru_cache(maxsize=4096)
+def _cell_tag(ref: str) -> re.Pattern:
+    """The opening tag of one cell (its attributes in group 1), in any attribute order."""
+    return re.compile(rb'<c\b([^>]*?\br="' + ref.encode("ascii") + rb'"[^>]*)>')
 
 
 def _unescape(text: str) -> str:
