@@ -76,6 +76,14 @@ def _num_formats(zf: "_Parts") -> list[str]:
         styles = zf.read("xl/styles.xml")
     except KeyError:
         return []
+    if len(styles) > 262_144:  # keep big (odd or hostile) parts out of the cache
+        return list(_styles_formats.__wrapped__(styles))
+    return list(_styles_formats(styles))
+
+
+@lru_cache(maxsize=64)
+def _styles_formats(styles: bytes) -> tuple[str, ...]:
+    """Cached: the returns of one round mostly share their styles.xml, so the regexes run once, not per file."""
     custom = {int(m.group(1)): _unescape(m.group(2).decode("utf-8", "replace"))  # 0.00"%" is stored 0.00&quot;%&quot;
               for m in re.finditer(rb'<numFmt\b[^>]*numFmtId="(\d+)"[^>]*formatCode="([^"]*)"', styles)}
     xfs = re.search(rb"<cellXfs\b.*?</cellXfs>", styles, re.S)
@@ -84,7 +92,7 @@ def _num_formats(zf: "_Parts") -> list[str]:
         fid = re.search(rb'numFmtId="(\d+)"', m.group(0))
         n = int(fid.group(1)) if fid else 0
         out.append("0%" if n in _PERCENT_BUILTIN else custom.get(n, ""))
-    return out
+    return tuple(out)
 
 
 class _Parts:
