@@ -4,6 +4,7 @@ from __future__ import annotations
 import io
 import os
 import sys
+from decimal import Decimal
 import zipfile
 from datetime import date
 from pathlib import Path
@@ -80,7 +81,7 @@ def two_unit_registry() -> Registry:
     """The bundled registry under department 区委, and a second unit of two projects under 区政府."""
     rows = [{**r, "主管部门": "区委"} for r in REGISTRY.rows]
     extra = [{"单位编码": "201002", "单位名称": "财政局", "项目编码": f"130304299{c * 12}", "项目名称": f"专项{c}",
-              "预算数": "1.00", "财政资金": "1.00", "其他资金": "0.00", "资金用途": "", "主管部门": "区政府"}
+              "预算数": Decimal("1.00"), "财政资金": Decimal("1.00"), "其他资金": Decimal("0.00"), "资金用途": "", "主管部门": "区政府"}
              for c in "AB"]
     return Registry("two.csv", rows + extra)
 
