@@ -215,3 +215,15 @@ def test_a_return_changed_since_validation_keeps_what_the_reader_saw(tmp_path, c
     ws = openpyxl.load_workbook(write_feedback(res, REGISTRY, tmp_path / "fb", PW))[SPEC.sheet]
     assert ws[basis].value == 12.5 and ws[basis].number_format == "General"
     assert ws[value].number_format == "0%"  # the reader kept this one
+
+
+def test_formats_of_a_return_whose_name_is_not_utf8(tmp_path):
+    """Defect: the bytes were read again from the printable path, which for a GBK name (\\xNN escapes) is
+    no file, so a typed format was silently lost; the file system path is read."""
+    import os
+
+    name = os.fsdecode("党史".encode("gbk") + b".xlsx")
+    path, res, basis, value = _typed_return(tmp_path, name)
+    assert "\\x" in res.path and res.source == str(path)
+    ws = openpyxl.load_workbook(write_feedback(res, REGISTRY, tmp_path / "fb", PW))[SPEC.sheet]
+    assert (ws[basis].value, ws[basis].number_format) == (12.5, "0.00")

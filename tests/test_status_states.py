@@ -463,3 +463,27 @@ def test_console_caps_the_open_rows():
 def test_console_language(lang):
     out = console_of(status_of(unreadable("inbox/说明.xlsx")), lang=lang)
     assert ("未报送" in out) == (lang == "zh") and ("missing" in out) == (lang == "en")
+
+
+def test_names_that_are_not_utf8_are_ordered_by_their_saved_time(tmp_path):
+    """Defect: status read the saved time (and the file time) from the printable path, which for a GBK
+    name (\\xNN escapes) is no file: it fell back to the file time, and could follow another return
+    than consolidate, which reads the file system path."""
+    from xlperf.rules import Options, check_duplicates
+
+    names = [os.fsdecode(bytes(tmp_path) + b"/" + "党史".encode("gbk") + n + b".xlsx") for n in (b"1", b"2")]
+    bad = project_return(saved_zip(Path(names[0]), "2022-03-02T09:00:00Z"), mtime=100, cells=("E10",))
+    fix = project_return(saved_zip(Path(names[1]), "2022-03-01T09:00:00Z"), mtime=900)
+    assert "\\x" in bad.path and bad.source == names[0]
+    s = project(status_of(bad, fix))
+    assert s.state == "accepted" and s.newer_rejected["path"] == bad.path  # saved later than the fix
+    assert newest_first([fix, bad]) == [bad, fix]
+    twins = [project_return(names[0], mtime=100), project_return(names[1], mtime=900)]
+    check_duplicates(twins, Options(duplicates="latest"))
+    kept = next(r for r in twins if r.status == "accepted")
+    assert project(status_of(*twins)).file == kept.path == twins[0].path  # status follows consolidate
+    late = os.fsdecode(bytes(tmp_path) + b"/" + CODE.encode() + "更正".encode("gbk") + b".ods")
+    Path(late).write_bytes(b"x")
+    os.utime(late, (2000, 2000))
+    s = project(status_of(fix, unreadable(late)))
+    assert [u["path"] for u in s.unreadable] == [unreadable(late).path]  # its time read from the disk

@@ -25,7 +25,7 @@ def _typed_formats(res: FileResult, refs: set[str]) -> dict[str, str]:
         return formats
     try:
         parts: dict = {}
-        rej, raw, _st = read_checked(res.path, Limits.from_env(), parts)
+        rej, raw, _st = read_checked(res.source, Limits.from_env(), parts)
         if rej is None and raw is not None and (not res.sha256 or hashlib.sha256(raw).hexdigest() == res.sha256):
             formats.update(scan_sheet_xml(raw, res.data.sheet, set(), refs, parts)[1])
     except Exception:  # the return moved or changed since it was validated: keep what the reader saw
