@@ -16,8 +16,8 @@ from xlperf.status import feedback_name as status_feedback_name
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from inmemory import CODE, REGISTRY, SPEC, UNIT_SPEC, VALUE, make_return, make_unit_return  # noqa: E402
-from test_reader import slot_ref, write_return  # noqa: E402
+from inmemory import (CODE, REGISTRY, SPEC, UNIT_SPEC, VALUE, make_return, make_unit_return, slot_ref,  # noqa: E402
+                      write_return)
 
 PW = "pw"
 
