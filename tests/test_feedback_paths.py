@@ -148,7 +148,20 @@ def test_problems_are_listed_and_marked(tmp_path):
     row = int(row_cell[1:])
     assert {f"{c.col}{row}" for c in SPEC.columns} <= shaded(path)  # E108: the whole row to fill in
     assert {"E10", "C13"} <= shaded(path) and f"{SPEC.columns[1].col}{row - 1}" not in shaded(path)
-    assert set(ROW_CODES) == {"E107", "E108", "E118"}
+    assert set(ROW_CODES) == {"E107", "E108", "E118", "E133"}
+
+
+def test_a_mixed_scale_plan_marks_the_whole_plan_row(tmp_path):
+    """E133 names the first fraction only; fixing that one cell would leave the next fraction (a second
+    round trip for the unit): the whole plan row is shaded."""
+    from inmemory import PLAN
+
+    res = make_return(path="inbox/r.xlsx")
+    first = PLAN[0].cell
+    res.add(Issue.make("E133", SPEC.sheet, first, field=PLAN[0].name, fraction="0.25", percent="25", found="x"))
+    res.settle()
+    path = write_feedback(res, REGISTRY, tmp_path, PW)
+    assert {p.cell for p in PLAN} <= shaded(path) and set(comments_of(path)) == {first}
 
 
 def test_two_problems_in_one_cell_share_its_comment(tmp_path):

@@ -69,9 +69,10 @@ def form_values(res: FileResult) -> FormValues:
                       formats={k: v for k, v in formats.items() if k in typed and v})
 
 
-# Problems of a whole indicator or section row (empty where one is required, partly filled): the unit
+# Problems of a whole indicator or section row (empty where one is required, partly filled) or of the
+# whole spending plan (E133: fractions and percentages mixed, reported at the first fraction): the unit
 # fixes the row, not the one cell the message points at.
-ROW_CODES = ("E107", "E108", "E118")
+ROW_CODES = ("E107", "E108", "E118", "E133")
 
 
 def _is_ref(cell: str) -> bool:
