@@ -104,3 +104,114 @@ def test_unit_level_form_reaches_its_sheet(master):
     rows = table(master["部门整体目标"])
     assert rows and {r["单位编码"].value for r in rows} == {"201001"}
     assert all(r["来源文件"].value == "in/unit.xlsx" for r in rows)
+
+
+# ------------------------------------------------------------ layout and print setup ---------
+def width(ws, col: int) -> float:
+    """The width xlsxwriter set for a 0-based column (openpyxl groups equal neighbours into one range)."""
+    for dim in ws.column_dimensions.values():
+        if dim.min <= col + 1 <= dim.max:
+            return round(dim.width - 0.7109375, 4)  # xlsxwriter stores the width plus its padding
+    raise KeyError(col)
+
+
+def test_every_sheet_prints_as_a_report(master):
+    trailing = {"来源文件", "来源工作表", "来源单元格", "年度"}
+    for ws in master.worksheets:
+        ps = ws.page_setup
+        assert (ps.orientation, str(ps.paperSize), ps.fitToWidth in (None, 1), ps.fitToHeight) == (
+            "landscape", "9", True, 0), ws.title
+        assert ws.sheet_properties.pageSetUpPr.fitToPage and ws.print_title_rows == "$1:$1"
+        m = ws.page_margins
+        assert (m.left, m.right, m.top, m.bottom) == (0.4, 0.4, 0.6, 0.6)
+        assert (ws.oddHeader.left.text, ws.oddHeader.right.text) == ("绩效目标汇总", ws.title)
+        assert ws.oddFooter.center.text == "第 &P 页，共 &N 页"
+        assert ws.freeze_panes == "A2"
+        head = [c.value for c in ws[1]]
+        last = openpyxl.utils.get_column_letter(len(head))
+        assert ws.auto_filter.ref == f"A1:{last}{max(2, ws.max_row)}", ws.title
+        printed = len(head)
+        while printed > 1 and head[printed - 1] in trailing:
+            printed -= 1
+        expected = "" if printed == len(head) else \
+            f"'{ws.title}'!$A$1:${openpyxl.utils.get_column_letter(printed)}${max(2, ws.max_row)}"
+        assert (ws.print_area or "") == expected, ws.title
+        cell = ws["A1"]
+        assert cell.font.b and cell.fill.fgColor.rgb == "FFDDEBF7" and cell.alignment.wrap_text
+
+
+def test_column_widths_follow_the_content(master):
+    ws = master["项目汇总"]
+    head = [c.value for c in ws[1]]
+    assert width(ws, head.index("项目编码")) == 25  # 21 characters, capitals and digits a little wider
+    assert width(ws, head.index("项目名称")) == 2 * len(REGISTRY.get(CODE)["项目名称"]) + 1  # CJK counts two
+    assert width(ws, head.index("绩效目标")) == 24  # long text wraps at the cap
+    assert width(ws, head.index("预算数")) == 8 and width(ws, head.index("涉密")) == 8  # never narrower than 8
+    assert ws.cell(2, head.index("绩效目标") + 1).alignment.wrap_text
+
+
+def test_widths_caps_and_odd_values_through_write_xlsx(tmp_path):
+    from xlperf.master import write_xlsx
+
+    long_path = "in/" + "a" * 100 + ".xlsx"
+    tricky = ["a&b<c>", " lead", "trail ", "_x0041_", "ctl\x01\x1f", "\ufffe", "多行\n文本"]
+    rows = [{"来源文件": long_path, "说明": t, "预算数": 2 / 3, "指标数": 10**15, "涉密": True,
+             "x": float("nan")} for t in tricky]
+    out = tmp_path / "t.xlsx"
+    write_xlsx(out, {"问题清单": (["来源文件", "说明", "预算数", "指标数", "涉密", "x"], rows)}, title="A&B")
+    wb = openpyxl.load_workbook(out)
+    ws = wb["问题清单"]
+    assert width(ws, 0) == 60 and width(ws, 1) <= 24
+    # Excel reads _xHHHH_ as an escaped character (xlsxwriter escapes shared strings the same way);
+    # openpyxl shows inline strings as stored, so the escapes are what it reads back
+    stored = ["a&b<c>", " lead", "trail ", "_x005F_x0041_", "ctl_x0001__x001F_", "_xFFFE_", "多行\n文本"]
+    assert [ws.cell(r, 2).value for r in range(2, len(tricky) + 2)] == stored
+    assert ws.cell(2, 3).value == 2 / 3 and ws.cell(2, 3).number_format == "#,##0.00"
+    assert ws.cell(2, 4).value == 10**15 and ws.cell(2, 5).value == "True" and ws.cell(2, 6).value == "nan"
+    assert ws.oddHeader.left.text == "A&&B" and wb.properties.title == "A&B"  # & is a code in a header
+    assert ws.print_area is None or ws.print_area == ""
+
+
+def test_the_round_year_names_the_master(tmp_path, monkeypatch):
+    from xlperf.master import master_title, round_year
+
+    returns = [make_return(c, path=f"in/{c}.xlsx") for c in (CODE, REJECTED, REGISTRY.rows[2]["项目编码"])]
+    for res, year in zip(returns, (2022, "2022", 2021)):
+        res.data.meta["year"] = year
+    report = Report(returns)
+    assert round_year(report) == "2022" and master_title("2022") == "2022年绩效目标汇总"
+    assert round_year(Report([make_return()])) == "" and master_title("") == "绩效目标汇总"
+    returns[1].status = "rejected"
+    assert round_year(Report(returns[1:])) == "2021"  # accepted returns only
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1650000000")
+    out = tmp_path / "m.xlsx"
+    write_master(out, report, REGISTRY)
+    wb = openpyxl.load_workbook(out)
+    assert wb.properties.title == "2022年绩效目标汇总" and wb["概览"].oddHeader.left.text == "2022年绩效目标汇总"
+    assert wb.properties.created.isoformat() == "2022-04-15T05:20:00"
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "soon")
+    write_master(out, report, REGISTRY)
+    assert openpyxl.load_workbook(out).properties.created.isoformat() != "2022-04-15T05:20:00"  # not a time
+
+
+def test_write_master_reports_what_it_wrote(tmp_path):
+    out = tmp_path / "m.xlsx"
+    info = write_master(out, round_report(), REGISTRY, formats=("xlsx", "csv"))
+    assert info["written"][0] == str(out) and len(info["written"]) == 1 + 6
+    assert {Path(p).name for p in info["written"][1:]} == {f"m_{s}.csv" for s in MASTER_SHEETS}
+    assert info["projects"] == 1 and info["missing"] == len(REGISTRY.rows) - 1
+    assert info["indicators"] == len(make_return().data.indicators) and info["budget_total"] == "2.70"
+    assert info["truncated_xlsx"] is False
+
+
+def test_a_round_too_big_for_excel_is_cut_and_written_whole_beside(tmp_path, monkeypatch):
+    import xlperf.master as master
+
+    monkeypatch.setattr(master, "EXCEL_MAX_ROWS", 6)  # 14 missing projects do not fit 5 data rows
+    out = tmp_path / "m.xlsx"
+    info = write_master(out, round_report(), REGISTRY)
+    assert info["truncated_xlsx"] is True
+    names = {Path(p).name for p in info["written"]}
+    assert {f"m_未报送.csv", f"m_未报送.parquet"} <= names and "m.xlsx" in names
+    ws = openpyxl.load_workbook(out)["未报送"]
+    assert ws.max_row == 6 and ws.auto_filter.ref == "A1:G6" and ws.print_area == "'未报送'!$A$1:$F$6"

@@ -487,3 +487,35 @@ def test_names_that_are_not_utf8_are_ordered_by_their_saved_time(tmp_path):
     os.utime(late, (2000, 2000))
     s = project(status_of(fix, unreadable(late)))
     assert [u["path"] for u in s.unreadable] == [unreadable(late).path]  # its time read from the disk
+
+
+def test_console_prints_untrusted_names_as_text(tmp_path):
+    """File and unit names come from outside: rich markup in them is shown, never interpreted."""
+    fb = tmp_path / "[b]反馈"
+    bad = project_return("inbox/[red]退回.xlsx", mtime=1, cells=("E10",))
+    odd = unreadable(f"inbox/{OTHER}_[bold]x.ods")
+    stray = unreadable("inbox/[link=x]说明.xlsx")
+    st = status_of(bad, odd, stray, feedback_dir=fb)
+    reg = Registry("r.csv", [{**r, "单位名称": "[u]单位[/u]", "主管部门": "[i]部门[/i]", "项目名称": "[s]" + r["项目名称"]}
+                             for r in REGISTRY.rows])
+    out = console_of(status_of(bad, odd, stray, registry=reg, feedback_dir=fb), reg, feedback_dir=fb)
+    tables, rest = out.split("催报清单")  # the tables and totals, then the reminders
+    for text in ("[red]退回.xlsx", "[bold]x.ods", "[link=x]说明.xlsx", "[u]单位[/u]", "[i]部门[/i]", str(fb),
+                 "[s]" + REGISTRY.get(CODE)["项目名称"]):
+        assert text in tables, text
+    assert "[red]退回.xlsx" in rest and "[u]单位[/u]" in rest
+    assert st.unidentified[0]["path"] == stray.path
+
+
+def test_console_keeps_codes_and_reminder_lines_whole_when_narrow():
+    bad = project_return("inbox/" + "很长的文件名" * 8 + ".xlsx", mtime=1, cells=("E10",))
+    buf = io.StringIO()
+    con = Console(file=buf, width=60, color_system=None, legacy_windows=False)
+    st = status_of(bad)
+    print_status(con, st, status_json(st, REGISTRY), "zh")
+    out = buf.getvalue()
+    rows = [line for line in out.splitlines() if CODE in line]
+    assert rows and all("│" in line for line in rows[:1])  # the code stays whole in its table cell
+    line = next(line for line in reminder_text(UNIT, REGISTRY.units[UNIT], [project(st)], None).splitlines()
+                if "被退回" in line)
+    assert line in out.splitlines()  # a reminder is pasted into a message: never wrapped by the console
