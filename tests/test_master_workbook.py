@@ -36,9 +36,9 @@ def round_report() -> Report:
     return Report([make_return(path="in/ok.xlsx"), bad, make_unit_return("in/unit.xlsx")])
 
 
-@pytest.fixture(scope="module")
-def master(tmp_path_factory):
-    out = tmp_path_factory.mktemp("master") / "master.xlsx"
+@pytest.fixture()  # per test, not per module: mutmut ties a function to the test during which it ran
+def master(tmp_path):
+    out = tmp_path / "master.xlsx"
     write_master(out, round_report(), second_unit_registry())
     return openpyxl.load_workbook(out)
 
@@ -93,7 +93,8 @@ def test_overview_carries_the_one_native_stacked_column_chart(master):
     (chart,) = master["概览"]._charts
     assert type(chart).__name__ == "BarChart" and chart.type == "col" and chart.grouping == "stacked"
     assert chart.y_axis.scaling.min == 0
-    assert chart.title.tx.rich.p[0].r[0].t == "报送情况"
+    assert chart.title.tx.rich.p[0].r[0].t == "报送情况" and chart.y_axis.title.tx.rich.p[0].r[0].t == "项目数"
+    assert (chart.anchor._from.row, chart.anchor._from.col) == (2 + 3, 0)  # below the two units and the total
     series = [(s.tx.strRef.f, s.cat.strRef.f, s.val.numRef.f) for s in chart.series]
     assert series == [(f"概览!${col}$1", "概览!$B$2:$B$3", f"概览!${col}$2:${col}$3") for col in "DEF"]
     head = [c.value for c in master["概览"][1]]
@@ -181,6 +182,9 @@ def test_the_round_year_names_the_master(tmp_path, monkeypatch):
     report = Report(returns)
     assert round_year(report) == "2022" and master_title("2022") == "2022年绩效目标汇总"
     assert round_year(Report([make_return()])) == "" and master_title("") == "绩效目标汇总"
+    blank = [make_return(path=f"in/{n}.xlsx") for n in range(3)]
+    blank[0].data.meta["year"] = 2021
+    assert round_year(Report(blank)) == "2021"  # returns that name no year do not outvote one that does
     returns[1].status = "rejected"
     assert round_year(Report(returns[1:])) == "2021"  # accepted returns only
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1650000000")

@@ -519,3 +519,20 @@ def test_console_keeps_codes_and_reminder_lines_whole_when_narrow():
     line = next(line for line in reminder_text(UNIT, REGISTRY.units[UNIT], [project(st)], None).splitlines()
                 if "被退回" in line)
     assert line in out.splitlines()  # a reminder is pasted into a message: never wrapped by the console
+
+
+def test_exactly_the_quoted_number_of_errors_has_no_more_line():
+    s = project(status_of(project_return("inbox/x.xlsx", mtime=1, cells=("E10", "E13", "E16"))))
+    lines = reminder_text(UNIT, "u", [s], None).splitlines()
+    assert len(lines) == 2 + REMINDER_ERRORS and "另有" not in "\n".join(lines)
+
+
+def test_errors_in_the_language_asked_for():
+    bad = project_return("inbox/bad.xlsx", mtime=2, cells=("E10",))
+    good = project_return("inbox/good.xlsx", mtime=1)
+    st = status_of(bad, unreadable("inbox/说明.xlsx"), lang="en")
+    assert project(st).errors[0]["message"] == bad.issues[0].message("en") != bad.issues[0].message("zh")
+    assert project(st).problems == [f"E10: {bad.issues[0].message('en')}"]
+    assert st.unidentified[0]["message"] == Issue.make("F003").message("en")
+    s = project(status_of(good, bad, lang="en"))
+    assert s.newer_rejected["errors"][0]["message"] == bad.issues[0].message("en")
