@@ -219,3 +219,40 @@ def test_a_round_too_big_for_excel_is_cut_and_written_whole_beside(tmp_path, mon
     assert {f"m_未报送.csv", f"m_未报送.parquet"} <= names and "m.xlsx" in names
     ws = openpyxl.load_workbook(out)["未报送"]
     assert ws.max_row == 6 and ws.auto_filter.ref == "A1:G6" and ws.print_area == "'未报送'!$A$1:$F$6"
+
+
+def test_display_widths():
+    from xlperf.master import _display_len, _width
+
+    assert [_display_len(v) for v in (None, "", "abc", "党史", "ＡＢ", "abcdefg")] == [0, 0, 3, 4, 4, 7]
+    assert _display_len("ABCDEFG") == 8 and _display_len("ABCDEF") == 6 and _display_len("1234567") == 8
+    assert _display_len("AB12345xyz") == 11 and _display_len(1234567.5) == 10  # numbers as shown
+    assert _width("x", []) == 8 and _width("项目编码", []) == 10  # the header counts, plus 2 for the filter arrow
+    assert _width("x", [{"x": "a" * 30}]) == 31 and _width("来源文件", [{"来源文件": "a" * 100}]) == 60
+    assert _width("说明", [{"说明": "a" * 100}]) == 24  # a wrapped column stops at the wrap width
+    sample = [{"x": "a"}] * 200 + [{"x": "a" * 40}]
+    assert _width("x", sample) == 8  # the first 200 rows decide: the width costs nothing on a large round
+
+
+def test_one_unit_chart_and_its_size(tmp_path):
+    """One unit: the ranges are one row (not the total row below it); the chart is 1.4 × 1.2 the default
+    size (480 × 288 px), so it spans to column H and 17 rows down with the one-unit column widths."""
+    out = tmp_path / "m.xlsx"
+    write_master(out, round_report(), REGISTRY)
+    (chart,) = openpyxl.load_workbook(out)["概览"]._charts
+    series = [(s.cat.strRef.f, s.val.numRef.f) for s in chart.series]
+    assert series == [("概览!$B$2", f"概览!${col}$2") for col in "DEF"]
+    a = chart.anchor
+    assert (a._from.row, a._from.col, a.to.row - a._from.row, a.to.col) == (1 + 3, 0, 17, 7)
+
+
+def test_print_area_leaves_out_only_trailing_provenance(tmp_path):
+    from xlperf.master import write_xlsx
+
+    out = tmp_path / "t.xlsx"
+    rows = [{"a": "x", "来源文件": "f", "来源工作表": "s"}]
+    write_xlsx(out, {"项目汇总": (["a", "来源文件", "来源工作表"], rows), "问题清单": (["来源文件"], rows),
+                     "未报送": (["来源文件", "a"], rows)})
+    wb = openpyxl.load_workbook(out)
+    assert wb["项目汇总"].print_area == "'项目汇总'!$A$1:$A$2"
+    assert not wb["问题清单"].print_area and not wb["未报送"].print_area  # a first column is always printed
