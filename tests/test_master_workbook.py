@@ -256,3 +256,158 @@ def test_print_area_leaves_out_only_trailing_provenance(tmp_path):
     wb = openpyxl.load_workbook(out)
     assert wb["项目汇总"].print_area == "'项目汇总'!$A$1:$A$2"
     assert not wb["问题清单"].print_area and not wb["未报送"].print_area  # a first column is always printed
+
+
+def test_cell_and_column_formats(master):
+    """概览 is written cell by cell (its chart caches the cells), the other sheets are streamed: both get
+    the same formats, and empty cells of a column take the column's format (a value typed later)."""
+    ws = master["概览"]
+    head = [c.value for c in ws[1]]
+    first, total = ws[2], ws[4]
+    for i, col in enumerate(head):
+        cell = first[i]
+        if col in MONEY_COLS:
+            assert cell.number_format == "#,##0.00" and total[i].number_format == "#,##0.00", col
+        elif isinstance(cell.value, (int, float)):
+            assert cell.number_format == "General", col
+    name = first[head.index("单位名称")]
+    assert name.alignment.wrap_text and name.alignment.vertical == "top"
+    assert first[head.index("单位编码")].alignment.wrap_text is not True
+    assert total[head.index("单位名称")].value is None  # the total row has no name: nothing is written
+    for cell in ws[1]:
+        assert cell.alignment.vertical == "center" and cell.border.left.style == "thin" and cell.border.bottom.style == "thin"
+    summary = master["项目汇总"]
+    head = [c.value for c in summary[1]]
+    for col in head:
+        letter = openpyxl.utils.get_column_letter(head.index(col) + 1)
+        dim = next(d for d in summary.column_dimensions.values() if d.min <= head.index(col) + 1 <= d.max)
+        fmt = "#,##0.00" if col in MONEY_COLS else "0.00%" if col in PERCENT_COLS else "General"
+        assert dim.number_format == fmt, (col, letter)
+        assert bool(dim.alignment.wrap_text) == (col in {"项目名称", "资金用途", "绩效目标", "单位名称"}), col
+
+
+# ------------------------------------------------------------ rows, and the streamed sheet XML ---------
+def test_project_row_carries_every_column():
+    from xlperf.master import PROJECT_COLUMNS, project_rows
+
+    res = make_return(path="in/ok.xlsx")
+    res.data.meta.update(unit_code="201001", year="2022")
+    res.data.fields["涉密"] = ""
+    res.add(Issue.make("W201", SPEC.sheet, "C13"))
+    unit = make_unit_return("in/unit.xlsx")
+    [row] = project_rows(Report([unit, res]))  # a unit-level form first: skipped, not the end of the list
+    f = res.data.fields
+    assert set(row) == set(PROJECT_COLUMNS)
+    assert row == {**row, "单位编码": "201001", "单位名称": REGISTRY.units["201001"], "项目编码": CODE,
+                   "项目名称": f["项目名称"], "资金用途": f["资金用途"], "涉密": "否", "绩效目标": f["绩效目标"],
+                   "指标数": len(res.data.indicators), "提示数": 1, "来源文件": "in/ok.xlsx", "来源工作表": SPEC.sheet,
+                   "来源单元格": res.data.refs["项目编码"], "年度": "2022"}
+    res.data.fields["涉密"] = "是"
+    assert project_rows(Report([res]))[0]["涉密"] == "是"
+
+
+def test_plan_cells_typed_as_percentages_and_gaps():
+    from xlperf.master import project_rows
+
+    res = make_return(path="in/ok.xlsx")
+    res.data.fields.update({PLAN[0].name: 0.25, PLAN[1].name: None, PLAN[2].name: 0.75, PLAN[3].name: 1})
+    res.data.number_formats.update({PLAN[0].cell: "0%", PLAN[2].cell: "0%", PLAN[3].cell: "0.00%"})
+    res.data.fields["其他资金"] = ""
+    [row] = project_rows(Report([res]))
+    assert [row[p.name] for p in PLAN] == [0.25, None, 0.75, 1.0]  # 25 % as typed, stored as the fraction
+    assert row["其他资金"] is None
+
+
+def sheet_xml(path: Path, sheet: str) -> str:
+    import re
+    import zipfile
+
+    with zipfile.ZipFile(path) as zf:
+        wb = zf.read("xl/workbook.xml").decode()
+        names = re.findall(r'<sheet name="([^"]+)"', wb)
+        return zf.read(f"xl/worksheets/sheet{names.index(sheet) + 1}.xml").decode()
+
+
+def test_streamed_rows_are_strict_xml(tmp_path):
+    """openpyxl forgives stray text between cells; Excel does not. Every element of the streamed rows holds
+    text only in <t> and <v>, the dimension covers the data, spaces at either end are preserved."""
+    import xml.etree.ElementTree as ET
+
+    from xlperf.master import write_xlsx
+
+    rows = [{"说明": t, "代码": "E1"} for t in (" lead", "trail ", "mid dle", "a]]>b", "_x00ab_", "x" * 40000)]
+    out = tmp_path / "t.xlsx"
+    write_xlsx(out, {"问题清单": (["说明", "代码"], rows)})
+    xml = sheet_xml(out, "问题清单")
+    root = ET.fromstring(xml)
+    ns = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+    for el in root.find(f"{ns}sheetData").iter():
+        if el.tag not in (f"{ns}t", f"{ns}v"):
+            assert not (el.text or "").strip() and not (el.tail or "").strip(), el.tag
+    assert root.find(f"{ns}dimension").get("ref") == f"A1:B{len(rows) + 1}"
+    assert '<t xml:space="preserve"> lead</t>' in xml and '<t xml:space="preserve">trail </t>' in xml
+    assert "<t>mid dle</t>" in xml and "<t>a]]&gt;b</t>" in xml and "<t>_x005F_x00ab_</t>" in xml
+    ws = openpyxl.load_workbook(out)["问题清单"]
+    assert len(ws["A7"].value) == 32767  # Excel's limit for one cell
+    assert ws["B2"].font.b is not True and ws["B2"].number_format == "General"  # no style on a plain column
+
+
+def test_many_rows_stream_in_batches(tmp_path):
+    from xlperf.master import write_xlsx
+
+    rows = [{"项目编码": f"P{i:05d}", "预算数": i / 4} for i in range(4500)]  # three batches of 2,000
+    out = tmp_path / "t.xlsx"
+    write_xlsx(out, {"项目汇总": (["项目编码", "预算数"], rows)})
+    ws = openpyxl.load_workbook(out, read_only=True)["项目汇总"]
+    got = [(a, b) for a, b in ws.iter_rows(min_row=2, values_only=True)]
+    assert got == [(f"P{i:05d}", i / 4) for i in range(4500)]  # 0 is a number, not an empty cell
+
+
+def test_every_part_is_deflated(tmp_path):
+    import zipfile
+
+    out = tmp_path / "m.xlsx"
+    write_master(out, round_report(), REGISTRY)
+    with zipfile.ZipFile(out) as zf:
+        assert {zi.compress_type for zi in zf.infolist()} == {zipfile.ZIP_DEFLATED}
+
+
+def test_splice_refuses_a_sheet_without_data(tmp_path):
+    import io
+    import zipfile
+
+    from xlperf.master import _splice_rows
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("xl/worksheets/sheet1.xml", "<worksheet/>")
+    with pytest.raises(ValueError, match="sheet1.xml"):
+        _splice_rows(buf.getvalue(), tmp_path / "x.xlsx", {"xl/worksheets/sheet1.xml": (["a"], [])}, {})
+
+
+def test_a_failed_write_stops_the_stream_and_is_raised():
+    from xlperf.master import _write_overlapped
+
+    class Full(OSError):
+        pass
+
+    class Disk:
+        def __init__(self):
+            self.chunks = []
+
+        def write(self, chunk):
+            if len(self.chunks) == 2:
+                raise Full("disk full")
+            self.chunks.append(chunk)
+
+    produced = []
+
+    def chunks():
+        for i in range(100):
+            produced.append(i)
+            yield b"x"
+
+    disk = Disk()
+    with pytest.raises(Full, match="disk full"):
+        _write_overlapped(disk, chunks())
+    assert disk.chunks == [b"x", b"x"] and len(produced) < 100  # stopped early, not after every chunk
