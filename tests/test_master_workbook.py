@@ -411,3 +411,31 @@ def test_a_failed_write_stops_the_stream_and_is_raised():
     with pytest.raises(Full, match="disk full"):
         _write_overlapped(disk, chunks())
     assert disk.chunks == [b"x", b"x"] and len(produced) < 100  # stopped early, not after every chunk
+
+
+def test_indicator_rows_split_every_kind_of_value():
+    from xlperf.master import INDICATOR_COLUMNS, indicator_rows
+    from xlperf.values import QUALITATIVE
+
+    res = make_return(path="in/ok.xlsx")
+    res.data.fields["涉密"] = ""
+    irs = res.data.indicators
+    irs[0].values["指标值"] = "≥100本"
+    irs[1].values["指标值"] = "达成预期指标"
+    irs[2].values["指标值"] = "是否"  # not a value the parser reads: kept as typed, no symbol or unit
+    irs[3].values["指标值"] = 0.95
+    res.data.number_formats[irs[3].refs["指标值"]] = "0%"
+    other = make_return(REJECTED, path="in/other.xlsx")
+    other.data.fields["涉密"] = "是"
+    rows = indicator_rows(Report([make_unit_return("in/u.xlsx"), other, res]))  # by project code, forms skipped
+    assert [r["项目编码"] for r in rows] == [CODE] * len(irs) + [REJECTED] * len(other.data.indicators)
+    assert all(set(r) == set(INDICATOR_COLUMNS) for r in rows)
+    f, ir = res.data.fields, irs[0]
+    assert rows[0] == {"项目编码": CODE, "项目名称": f["项目名称"], "一级指标": ir.level1, "二级指标": ir.level2,
+                       "三级指标": ir.values["三级指标"], "绩效指标描述": ir.values["绩效指标描述"], "计算符号": "≥",
+                       "指标值": 100.0, "计量单位": "本", "指标值确定依据": ir.values["指标值确定依据"], "涉密": "否",
+                       "原始指标值": "≥100本", "来源文件": "in/ok.xlsx", "来源工作表": SPEC.sheet,
+                       "来源单元格": f"{ir.refs['三级指标']}:{ir.refs['指标值确定依据']}"}
+    split = [(r["计算符号"], r["指标值"], r["计量单位"], r["原始指标值"]) for r in rows[1:4]]
+    assert split == [(QUALITATIVE, "达成预期指标", "", "达成预期指标"), ("", "是否", "", "是否"), ("＝", 95.0, "%", "0.95")]
+    assert {r["涉密"] for r in rows[len(irs):]} == {"是"}
