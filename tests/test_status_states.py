@@ -21,7 +21,7 @@ from xlperf.status import (REMINDER_ERRORS, STATUS_ROWS_SHOWN, collect, feedback
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from inmemory import CODE, REGISTRY, SPEC, UNIT_SPEC, make_return, make_unit_return  # noqa: E402
+from inmemory import CODE, PROJECTS, REGISTRY, SPEC, UNIT_SPEC, make_return, make_unit_return  # noqa: E402
 
 UNIT = REGISTRY.rows[0]["单位编码"]
 OTHER = next(r["项目编码"] for r in REGISTRY.rows if r["项目编码"] != CODE)
@@ -30,7 +30,8 @@ OTHER = next(r["项目编码"] for r in REGISTRY.rows if r["项目编码"] != CO
 def project_return(path: str, status: str = "accepted", mtime: float = 1000.0, cells: tuple = (),
                    code: str = CODE) -> FileResult:
     """A readable return of *code*; each cell in *cells* carries an unfilled placeholder (E110)."""
-    res = make_return(code, path=path)
+    res = make_return(code if code in PROJECTS else CODE, path=path)  # the seed's content under any code
+    res.data.fields["项目编码"] = code
     res.mtime = mtime
     for cell in cells:
         res.add(Issue.make("E110", SPEC.sheet, cell, found="≥**本"))
@@ -456,7 +457,8 @@ def test_console_caps_the_open_rows():
     out = console_of(status_of(registry=reg), reg)
     assert "另有 8 项未完成" in out  # 57 projects and the unit-level form open, 50 shown
     assert "P00049" in out.split("另有")[0] and "P00050" not in out.split("另有")[0]
-    assert "另有" not in console_of(status_of(registry=reg), reg, verbose=True)
+    verbose = console_of(status_of(registry=reg), reg, verbose=True)
+    assert "另有" not in verbose and f"P{STATUS_ROWS_SHOWN + 6:05d}" in verbose  # verbose lists every item
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
@@ -536,3 +538,110 @@ def test_errors_in_the_language_asked_for():
     assert st.unidentified[0]["message"] == Issue.make("F003").message("en")
     s = project(status_of(good, bad, lang="en"))
     assert s.newer_rejected["errors"][0]["message"] == bad.issues[0].message("en")
+
+
+# ------------------------------------------------------------ the console, cell by cell ---------
+def ascii_registry() -> Registry:
+    """Two units under two departments, every name ASCII: any Chinese in an English console is a UI text."""
+    rows = [{"单位编码": u, "单位名称": f"Unit {u}", "项目编码": f"{u}PROJECT{i}", "项目名称": f"Project {u}-{i}",
+             "预算数": Decimal("1.00"), "财政资金": Decimal("1.00"), "其他资金": Decimal("0.00"), "资金用途": "",
+             "主管部门": f"Dept {u[-1]}"} for u in ("700001", "700002") for i in (1, 2)]
+    return Registry("ascii.csv", rows)
+
+
+def cells(out: str) -> list[list[str]]:
+    """The rows of every table printed: the text of each cell."""
+    return [[c.strip() for c in line.strip().strip("│┃").split("│")] for line in out.splitlines()
+            if line.startswith("│")]
+
+
+def ascii_round(reg):
+    good = project_return("in/good.xlsx", code="700001PROJECT1", mtime=1)
+    good.data.fields["项目编码"] = "700001PROJECT1"
+    later = project_return("in/later.xlsx", code="700001PROJECT1", mtime=2, cells=("E10",))
+    later.data.fields["项目编码"] = "700001PROJECT1"
+    lost = unreadable("in/700002PROJECT1_x.ods", code="F002")
+    stray = unreadable("in/note.xlsx")
+    return status_of(good, later, lost, stray, registry=reg, lang="en", deadline=date(2022, 3, 15))
+
+
+def test_english_console_has_no_chinese_ui_text(tmp_path):
+    reg = ascii_registry()
+    st = ascii_round(reg)
+    out = console_of(st, reg, "en", feedback_dir=tmp_path)
+    ui_part = out.split("reminders (deadline")[0]  # the reminders quote the form's sheet name and the values
+    cjk = [ch for ch in ui_part if "\u4e00" <= ch <= "\u9fff" or ch in "，：；（）「」"]
+    assert cjk == [], "".join(cjk)
+    lines = out.splitlines()
+    for title in ("collection status", "files that match no project or unit", "by unit",
+                  "by supervising department"):
+        assert title in [line.rstrip() for line in lines], title  # a title line of its own, flush left
+    assert "1 accepted, 0 rejected, 2 missing" in lines
+    assert "1 unreadable; 2 unit-level forms not accepted; 1 unidentified files" in lines
+    assert any(line.startswith("1 rejected returns have no feedback file in") for line in lines)
+    assert "reminders (deadline 2022-03-15):" in lines and "XX" not in out
+    for block in status_json(st, reg, "en")["reminders"]:
+        assert block + "\n\n" in out
+
+
+def test_console_table_cells(tmp_path):
+    reg = ascii_registry()
+    st = ascii_round(reg)
+    rows = cells(console_of(st, reg, "en", verbose=True))
+    assert ["700001", "700001PROJECT1", "Project 700001-1", "accepted", "in/good.xlsx",
+            "a later return in/later.xlsx was rejected"] in rows
+    assert ["700002", "700002PROJECT1", "Project 700002-1", "unreadable", "in/700002PROJECT1_x.ods",
+            f"F002 {Issue.make('F002', reason='x').message('en')}"] in rows
+    assert ["700001", "", UNIT_SPEC.title_en, "missing", "", ""] in rows
+    assert ["in/note.xlsx", "F003", Issue.make("F003").message("en")] in rows
+    assert ["700001", "Unit 700001", "2", "1", "0", "0", "1", "missing"] in rows
+    assert ["700002", "Unit 700002", "2", "0", "0", "1", "1", "missing"] in rows
+    assert ["Dept 1", "1", "2", "1", "0", "0", "1"] in rows and ["Dept 2", "1", "2", "0", "0", "1", "1"] in rows
+    good = project_return("in/good.xlsx", code="700001PROJECT1", mtime=1)
+    good.data.fields["项目编码"] = "700001PROJECT1"
+    after = unreadable("in/700001PROJECT1_b.ods", mtime=5)
+    rows = cells(console_of(status_of(good, after, registry=reg, lang="en"), reg, "en"))
+    assert ["700001", "700001PROJECT1", "Project 700001-1", "accepted", "in/good.xlsx；in/700001PROJECT1_b.ods",
+            "a later file in/700001PROJECT1_b.ods could not be read"] in rows
+
+
+def test_console_totals_lines_by_what_is_open():
+    reg = ascii_registry()
+    files = [project_return(f"in/{r['项目编码']}.xlsx", code=r["项目编码"]) for r in reg.rows]
+    for f, r in zip(files, reg.rows):
+        f.data.fields["项目编码"] = r["项目编码"]
+    units = [unit_return(f"in/u{n}.xlsx") for n in (1, 2)]
+    for u, code in zip(units, ("700001", "700002")):
+        u.data.meta["unit_code"] = code
+    out = console_of(status_of(*files, *units, registry=reg, lang="en"), reg, "en")
+    assert "unreadable;" not in out and "more open items" not in out and "reminders" not in out
+    lost = unreadable(f"in/{reg.rows[0]['项目编码']}_late.ods")
+    out = console_of(status_of(*files[1:], *units, lost, registry=reg, lang="en"), reg, "en")
+    assert "1 unreadable; 0 unit-level forms not accepted; 0 unidentified files" in out.splitlines()
+    out = console_of(status_of(*files, units[0], registry=reg, lang="en"), reg, "en")
+    assert "0 unreadable; 1 unit-level forms not accepted; 0 unidentified files" in out.splitlines()
+
+
+def test_narrow_console_folds_rather_than_cuts(tmp_path):
+    reg = ascii_registry()
+    buf = io.StringIO()
+    con = Console(file=buf, width=70, color_system=None, legacy_windows=False)
+    st = ascii_round(reg)
+    print_status(con, st, status_json(st, reg, "en"), "en", feedback_dir=tmp_path / ("long" * 10))
+    out = buf.getvalue()
+    assert "…" not in out.split("1 accepted, ")[0]  # long names fold onto more lines, never cut with an ellipsis
+    lines = out.splitlines()
+    assert "1 unreadable; 2 unit-level forms not accepted; 1 unidentified files" in lines  # not wrapped
+    assert any(line.startswith("1 rejected returns have no feedback file in") and line.endswith("--feedback "
+               + str(tmp_path / ("long" * 10))) for line in lines)
+
+
+def test_reminders_are_printed_without_highlighting():
+    reg = ascii_registry()
+    st = ascii_round(reg)
+    buf = io.StringIO()
+    con = Console(file=buf, width=300, force_terminal=True, color_system="standard", legacy_windows=False)
+    print_status(con, st, status_json(st, reg, "en"), "en")
+    out = buf.getvalue()
+    for block in status_json(st, reg, "en")["reminders"]:
+        assert block in out  # no colour codes inside: the text is pasted into a message as printed
