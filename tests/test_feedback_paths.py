@@ -99,8 +99,9 @@ def test_byte_identical_copies_get_one_for_the_newest(tmp_path):
     b = rejected("inbox/b/r2.xlsx", mtime=2, sha="s1")
     c = rejected("inbox/c/r3.xlsx", mtime=2, sha="s1")  # same time: the path decides
     other = rejected("inbox/d/r4.xlsx", mtime=0, sha="s2")
-    written = write_all_feedback([b, a, c, other], REGISTRY, tmp_path, PW)
-    assert [p.name for p in written] == ["r3_反馈.xlsx", "r4_反馈.xlsx"]
+    written = write_all_feedback([c, a, b, other], REGISTRY, tmp_path, PW, lang="en")
+    assert [p.name for p in written] == ["r3_反馈.xlsx", "r4_反馈.xlsx"]  # not the copy seen last
+    assert problems_of(written[0])[1][4] == c.issues[0].message("en")
     assert [p.name for p in write_all_feedback([a, b], REGISTRY, tmp_path / "2", PW)] == ["r2_反馈.xlsx"]
     no_sha = [rejected("inbox/e/x.xlsx"), rejected("inbox/f/y.xlsx")]
     assert len(write_all_feedback(no_sha, REGISTRY, tmp_path / "3", PW)) == 2

@@ -645,3 +645,60 @@ def test_reminders_are_printed_without_highlighting():
     out = buf.getvalue()
     for block in status_json(st, reg, "en")["reminders"]:
         assert block in out  # no colour codes inside: the text is pasted into a message as printed
+
+
+# ------------------------------------------------------------ edges found by mutation testing ---------
+def test_english_reminders_for_every_state():
+    reg = ascii_registry()
+    st = ascii_round(reg)
+    st.deadline = None
+    blocks = reminders(st, reg, "en")
+    assert [b["unit_name"] for b in blocks] == ["Unit 700001", "Unit 700002"]
+    first, second = (b["text"].splitlines() for b in blocks)
+    assert first[0] == "700001 Unit 700001: please complete the following 3 item(s) as soon as possible:"
+    assert first[1].startswith("1. 700001PROJECT1「Project 700001-1」: accepted (good.xlsx), but the later later.xlsx")
+    assert second[1] == ("1. 700002PROJECT1「Project 700002-1」: the file received cannot be read; fix it as said "
+                         "and send it again:")
+    assert second[2] == f"   - file 700002PROJECT1_x.ods cannot be read (F002): {Issue.make('F002', reason='x').message('en')}"
+
+
+def test_reminders_skip_a_unit_with_nothing_open():
+    reg = ascii_registry()
+    done = [project_return(f"in/{c}.xlsx", code=c) for c in ("700001PROJECT1", "700001PROJECT2")]
+    unit = unit_return("in/u.xlsx")
+    unit.data.meta["unit_code"] = "700001"
+    st = status_of(*done, unit, registry=reg)
+    assert [b["unit_code"] for b in reminders(st, reg)] == ["700002"] and st.open_forms("999999") == []
+
+
+def test_long_codes_inside_names_longest_first():
+    rows = [{**REGISTRY.rows[0], "项目编码": c} for c in ("ABCDEF12", "ABCDEF1234", "ABC123")]
+    reg = Registry("r.csv", rows)
+    st = status_of(unreadable("in/xABCDEF1234v2.ods"), unreadable("in/yABC123z.ods"), registry=reg)
+    assert [s.state for s in st.projects] == ["missing", "unreadable", "unreadable"] and st.unidentified == []
+
+
+def test_unidentified_files_of_both_kinds_are_kept():
+    stranger = project_return("in/stranger.xlsx", mtime=1, cells=("E10",), code="999999999XXXXXXXXXXXX")
+    st = status_of(unreadable("in/note.xlsx"), stranger)
+    assert sorted(u["path"] for u in st.unidentified) == ["in/note.xlsx", "in/stranger.xlsx"]
+
+
+def test_form_state_fields_and_departments():
+    reg = Registry("r.csv", [{k: v for k, v in r.items() if k != "主管部门"} for r in REGISTRY.rows])
+    s = project(status_of(registry=reg))
+    assert (s.unit_code, s.unit_name, s.department) == (UNIT, REGISTRY.units[UNIT], "")
+
+
+def test_unreadable_at_the_same_time_as_the_accepted_return_is_history():
+    good = project_return("in/good.xlsx", mtime=1000)
+    same = unreadable(f"in/{CODE}_x.ods", mtime=1000)
+    assert project(status_of(good, same)).unreadable == []
+
+
+def test_problems_of_errors_without_a_cell():
+    res = make_return(path="in/x.xlsx")
+    res.add(Issue.make("E001", "", "", title="t", form_sheet=SPEC.sheet))
+    res.settle()
+    assert project(status_of(res)).problems == [res.issues[0].message()]
+    assert project(status_of(res, lang="en")).problems == [res.issues[0].message("en")]
