@@ -193,6 +193,16 @@ def test_the_round_year_names_the_master(tmp_path, monkeypatch):
     wb = openpyxl.load_workbook(out)
     assert wb.properties.title == "2022年绩效目标汇总" and wb["概览"].oddHeader.left.text == "2022年绩效目标汇总"
     assert wb.properties.created.isoformat() == "2022-04-15T05:20:00"
+    import time
+
+    monkeypatch.setenv("TZ", "Asia/Shanghai")  # the stamp is UTC whatever the machine's zone
+    time.tzset()
+    try:
+        write_master(out, report, REGISTRY)
+        assert openpyxl.load_workbook(out).properties.created.isoformat() == "2022-04-15T05:20:00"
+    finally:
+        monkeypatch.delenv("TZ")
+        time.tzset()
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "soon")
     write_master(out, report, REGISTRY)
     assert openpyxl.load_workbook(out).properties.created.isoformat() != "2022-04-15T05:20:00"  # not a time
