@@ -449,3 +449,64 @@ def test_indicator_rows_split_every_kind_of_value():
     split = [(r["计算符号"], r["指标值"], r["计量单位"], r["原始指标值"]) for r in rows[1:4]]
     assert split == [(QUALITATIVE, "达成预期指标", "", "达成预期指标"), ("", "是否", "", "是否"), ("＝", 95.0, "%", "0.95")]
     assert {r["涉密"] for r in rows[len(irs):]} == {"是"}
+
+
+def test_unit_rows_one_per_paragraph():
+    from xlperf.master import UNIT_COLUMNS, unit_rows
+
+    unit = make_unit_return("in/unit.xlsx")
+    d = unit.data
+    d.fields["分项绩效目标概述"] = "  "  # an empty overview paragraph is no row
+    rows = unit_rows(Report([make_return(path="in/p.xlsx"), unit]), REGISTRY)  # project returns skipped
+    base = {"单位编码": "201001", "单位名称": REGISTRY.units["201001"], "来源文件": "in/unit.xlsx",
+            "来源工作表": d.sheet}
+    expected = [{**base, "部分": part, "序号": 0, "标题": "", "内容": d.fields[part].strip(), "来源单元格": d.refs[part]}
+                for part in ("总体绩效目标", "工作保障措施概述")]
+    for sec, items in d.sections.items():
+        expected += [{**base, "部分": sec, "序号": i, "标题": it["标题"], "内容": it["内容"], "来源单元格": it["ref"]}
+                     for i, it in enumerate(items, start=1)]
+    assert rows == expected and all(set(r) == set(UNIT_COLUMNS) for r in rows)
+    d.meta["unit_code"] = "999999"
+    assert {r["单位名称"] for r in unit_rows(Report([unit]), REGISTRY)} == {""}
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_issue_rows_of_every_status_and_severity(lang):
+    from xlperf.master import issue_rows
+
+    bad = make_return(path="in/bad.xlsx")
+    bad.add(Issue.make("E110", SPEC.sheet, "E10", found="x"))
+    bad.add(Issue.make("W201", SPEC.sheet, "C13"))
+    bad.settle()
+    copy = make_return(path="in/copy.xlsx")
+    copy.add(Issue.make("W207", other="in/bad.xlsx"))
+    copy.settle()
+    ok = make_return(path="in/ok.xlsx")
+    ok.add(Issue.make("W201", SPEC.sheet, "C16"))
+    ok.settle()
+    rows = issue_rows(Report([bad, copy, ok]), lang)
+    zh = lang == "zh"
+    assert [(r["来源文件"], r["状态"], r["项目编码"], r["代码"], r["级别"], r["工作表"], r["单元格"]) for r in rows] == [
+        ("in/bad.xlsx", "退回" if zh else "rejected", CODE, "E110", "错误" if zh else "error", SPEC.sheet, "E10"),
+        ("in/bad.xlsx", "退回" if zh else "rejected", CODE, "W201", "提示" if zh else "warning", SPEC.sheet, "C13"),
+        ("in/copy.xlsx", "跳过" if zh else "skipped", CODE, "W207", "跳过" if zh else "skip", "", ""),
+        ("in/ok.xlsx", "通过" if zh else "accepted", CODE, "W201", "提示" if zh else "warning", SPEC.sheet, "C16")]
+    assert rows[0]["说明"] == bad.issues[0].message(lang)
+
+
+def test_missing_and_overview_rows():
+    from xlperf.master import build_tables, missing_rows, overview_rows
+
+    report = round_report()
+    missing = {r["项目编码"]: r for r in missing_rows(report, REGISTRY)}
+    reg_row = REGISTRY.get(REJECTED)
+    assert missing[REJECTED] == {"单位编码": reg_row["单位编码"], "单位名称": reg_row["单位名称"], "项目编码": REJECTED,
+                                 "项目名称": reg_row["项目名称"], "预算数": float(reg_row["预算数"]), "情况": "已退回",
+                                 "来源文件": "in/bad.xlsx"}
+    other = REGISTRY.rows[2]["项目编码"]
+    assert missing[other]["情况"] == "未报送" and missing[other]["来源文件"] == ""
+    [unit, total] = overview_rows(report, REGISTRY)
+    assert unit["预算数合计"] == total["预算数合计"] == pytest.approx(226.42)
+    assert unit["已通过预算数"] == total["已通过预算数"] == pytest.approx(2.7) and total["单位名称"] == ""
+    tables = build_tables(report, REGISTRY, "en")
+    assert list(tables) == MASTER_SHEETS and tables["问题清单"][1][0]["状态"] == "rejected"
