@@ -69,3 +69,27 @@ def make_unit_return(path: str = "unit.xlsx") -> FileResult:
     meta = {"unit_code": code, "locked_digest": locked_digest(UNIT_SPEC, fields)}
     data = ReturnData(UNIT_SPEC_NAME, UNIT_SPEC.sheet, meta, fields, refs, sections=sections)
     return FileResult(path, kind=UNIT_SPEC.kind, data=data)
+
+
+def write_return(path, edit=None):
+    """A filled return as a unit saves it, on disk: the seed project in a real template (xlsxwriter,
+    as `generate` writes it); *edit(values)* changes the FormValues first (values, number formats)."""
+    from pathlib import Path
+
+    from xlperf.feedback import form_values
+    from xlperf.writer import write_template
+
+    values = form_values(make_return())
+    if edit is not None:
+        edit(values)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_template(SPEC, REGISTRY.get(CODE), str(path), password="pw", values=values)
+    return path
+
+
+def slot_ref(level2: str, index: int, column: str) -> str:
+    """The A1 reference of one column of one indicator slot of the project form."""
+    s = next(s for s in SPEC.slot_rows(None) if s.level2 == level2 and s.index == index)
+    col = next(c.col for c in SPEC.columns if c.name == column)
+    return f"{col}{s.row0 + 1}"

@@ -98,3 +98,12 @@ def test_master_csv_and_parquet_carry_a_return_without_formula_risk(tmp_path):
     projects = read_csv(tmp_path / "master_项目汇总.csv")
     assert projects[1][projects[0].index("项目编码")] == CODE
     assert info["projects"] == 1 and info["budget_total"] == "2.70"
+
+
+def test_write_parquet_numbers_gaps_and_compression(tmp_path):
+    out = tmp_path / "t.parquet"
+    write_parquet(out, ["x", "指标值", "n"], [{"x": 1.5, "指标值": 95, "n": 1}, {"x": None, "指标值": 90.5, "n": None}])
+    table = pq.read_table(out)
+    assert {f.name: str(f.type) for f in table.schema} == {"x": "double", "指标值": "string", "n": "int64"}
+    assert table.to_pydict() == {"x": [1.5, None], "指标值": ["95", "90.5"], "n": [1, None]}
+    assert pq.ParquetFile(out).metadata.row_group(0).column(0).compression == "ZSTD"

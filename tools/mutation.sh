@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Mutation score of the core modules with mutmut 3 (not in CI: tens of minutes on 2 cores).
-#   tools/mutation.sh              # values.py and rules.py, as configured in [tool.mutmut] of pyproject.toml
-#   tools/mutation.sh values       # one module (its name as in xlperf/NAME.py; must be in only_mutate)
+#   tools/mutation.sh              # every module of only_mutate in [tool.mutmut] of pyproject.toml (hours)
+#   tools/mutation.sh status feedback   # some modules (names as in xlperf/NAME.py; each must be in only_mutate)
 #   tools/mutation.sh --report values rules   # only tally the results already in mutants/
 # Needs: pip install -e '.[test,mutation]'. Writes the figures between the markers of docs/testing.md.
 set -euo pipefail
@@ -12,12 +12,12 @@ CHILDREN=${MUTATION_CHILDREN:-1}   # the machine is shared: one mutant at a time
 report_only=0
 if [ "${1:-}" = "--report" ]; then report_only=1; shift; fi
 modules=("$@")
-[ ${#modules[@]} -eq 0 ] && modules=(values rules)
+[ ${#modules[@]} -eq 0 ] && modules=(values rules status feedback master)
 if [ $report_only -eq 0 ]; then
   rm -rf mutants  # a fresh copy of the sources, so the figures belong to the commit below
-  for m in "${modules[@]}"; do
-    "$MUTMUT" run --max-children "$CHILDREN" "xlperf.$m.*" > /dev/null
-  done
+  patterns=()
+  for m in "${modules[@]}"; do patterns+=("xlperf.$m.*"); done
+  "$MUTMUT" run --max-children "$CHILDREN" "${patterns[@]}" > /dev/null  # one run: the test stats are taken once
 fi
 "$MUTMUT" results --all true > mutants/results.txt
 "$PY" - "${modules[@]}" <<'PYEOF'

@@ -26,7 +26,7 @@ def _typed_formats(res: FileResult, refs: set[str]) -> dict[str, str]:
         return formats
     try:
         parts: dict = {}
-        rej, raw, _st = read_checked(res.path, Limits.from_env(), parts)
+        rej, raw, _st = read_checked(res.source, Limits.from_env(), parts)
         if rej is None and raw is not None and (not res.sha256 or hashlib.sha256(raw).hexdigest() == res.sha256):
             formats.update(scan_sheet_xml(raw, res.data.sheet, set(), refs, parts)[1])
     except Exception:  # the return moved or changed since it was validated: keep what the reader saw
@@ -70,9 +70,10 @@ def form_values(res: FileResult) -> FormValues:
                       formats={k: v for k, v in formats.items() if k in typed and v})
 
 
-# Problems of a whole indicator or section row (empty where one is required, partly filled): the unit
+# Problems of a whole indicator or section row (empty where one is required, partly filled) or of the
+# whole spending plan (E133: fractions and percentages mixed, reported at the first fraction): the unit
 # fixes the row, not the one cell the message points at.
-ROW_CODES = ("E107", "E108", "E118")
+ROW_CODES = ("E107", "E108", "E118", "E133")
 
 
 def _is_ref(cell: str) -> bool:

@@ -51,10 +51,11 @@ def parse_deadline(value: str) -> date | None:
 
 def newest_first(items: list[FileResult]) -> list[FileResult]:
     """Returns of one form, newest first, in the order consolidate uses (rules.check_duplicates):
-    saved time in the workbook, then file time, then path. The saved time is read only when two compete."""
+    saved time in the workbook, then file time, then path. The saved time is read only when two compete.
+    Files are opened by their file system path (source): the printable path of a non-UTF-8 name is no file."""
     if len(items) < 2:
         return list(items)
-    return sorted(items, key=lambda r: (saved_at(r.path), r.mtime, r.path), reverse=True)
+    return sorted(items, key=lambda r: (saved_at(r.source), r.mtime, r.path), reverse=True)
 
 
 def feedback_name(res: FileResult) -> str:
@@ -68,7 +69,7 @@ def _file_time(res: FileResult) -> float:
     if res.mtime:
         return res.mtime
     try:  # a file rejected before it was read has no time recorded
-        return os.lstat(res.path).st_mtime
+        return os.lstat(res.source).st_mtime
     except (OSError, ValueError):
         return 0.0
 
@@ -207,8 +208,8 @@ def collect(report: Report, registry: Registry, lang: str = "zh", feedback_dir: 
         if accepted:
             counted = accepted[0]
             s.state, s.file = "accepted", counted.path
-            order = (saved_at(counted.path), counted.mtime, counted.path) if rejected else None
-            newer = [r for r in rejected if (saved_at(r.path), r.mtime, r.path) > order] if rejected else []
+            order = (saved_at(counted.source), counted.mtime, counted.path) if rejected else None
+            newer = [r for r in rejected if (saved_at(r.source), r.mtime, r.path) > order] if rejected else []
             if newer:
                 s.newer_rejected = {"path": shown(newer[0].path), "errors": _issue_json(newer[0], lang)}
                 s.feedback = _feedback(newer[0], feedback_dir)
