@@ -510,3 +510,32 @@ def test_missing_and_overview_rows():
     assert unit["已通过预算数"] == total["已通过预算数"] == pytest.approx(2.7) and total["单位名称"] == ""
     tables = build_tables(report, REGISTRY, "en")
     assert list(tables) == MASTER_SHEETS and tables["问题清单"][1][0]["状态"] == "rejected"
+
+
+def test_counts_and_joins_over_several_returns(tmp_path, monkeypatch):
+    """Two accepted and two rejected projects in one unit, two rejected returns of one project, every
+    unit-level paragraph, and a table of exactly Excel's last row: each counted, joined, kept."""
+    import xlperf.master as master
+    from xlperf.master import missing_rows, overview_rows, unit_rows
+
+    codes = [r["项目编码"] for r in REGISTRY.rows[:4]]
+    files = [make_return(c, path=f"in/{c}.xlsx") for c in codes]
+    for res in files[2:]:
+        res.add(Issue.make("E110", SPEC.sheet, "E10", found="x"))
+        res.settle()
+    again = make_return(codes[3], path="in/again.xlsx")
+    again.add(Issue.make("E110", SPEC.sheet, "E10", found="x"))
+    again.settle()
+    report = Report([*files, again])
+    unit = overview_rows(report, REGISTRY)[0]
+    budgets = [float(REGISTRY.get(c)["预算数"]) for c in codes]
+    assert (unit["已通过"], unit["已退回"], unit["已通过预算数"]) == (2, 2, pytest.approx(budgets[0] + budgets[1]))
+    joined = {r["项目编码"]: r["来源文件"] for r in missing_rows(report, REGISTRY)}[codes[3]]
+    assert joined == f"in/{codes[3]}.xlsx；in/again.xlsx"
+    parts = {r["部分"] for r in unit_rows(Report([make_unit_return("in/u.xlsx")]), REGISTRY) if r["序号"] == 0}
+    assert parts == {"总体绩效目标", "分项绩效目标概述", "工作保障措施概述"}
+    largest = max(len(rows) for _cols, rows in master.build_tables(report, REGISTRY).values())
+    monkeypatch.setattr(master, "EXCEL_MAX_ROWS", largest + 1)  # the largest table and its header fit exactly
+    assert write_master(tmp_path / "m.xlsx", report, REGISTRY)["truncated_xlsx"] is False
+    monkeypatch.setattr(master, "EXCEL_MAX_ROWS", largest)  # one row short
+    assert write_master(tmp_path / "m.xlsx", report, REGISTRY)["truncated_xlsx"] is True
