@@ -12,11 +12,11 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from xlperf.model import FileResult, Issue
+from xlperf.model import FileResult, Issue, printable_path
 from xlperf.pipeline import Report
 from xlperf.registry import Registry
 from xlperf.status import (REMINDER_ERRORS, STATUS_ROWS_SHOWN, collect, feedback_name, format_deadline, newest_first,
-                           parse_deadline, print_status, reminder_text, reminders, rollup, shown, state_name,
+                           parse_deadline, print_status, reminder_text, reminders, rollup, state_name,
                            status_json, summary)
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -392,8 +392,8 @@ def test_dates_and_names():
         assert parse_deadline(bad) is None
     assert format_deadline(date(2022, 3, 5)) == "2022年3月5日" and format_deadline(date(2022, 3, 5), "en") == "2022-03-05"
     assert format_deadline(None) == "" and format_deadline(None, "en") == ""
-    assert shown("党史.xlsx") == "党史.xlsx"
-    assert shown("a\udcb5\udcb3.xlsx") == "a\\xb5\\xb3.xlsx"
+    assert printable_path("党史.xlsx") == "党史.xlsx"
+    assert printable_path("a\udcb5\udcb3.xlsx") == "a\\xb5\\xb3.xlsx"
     assert state_name("missing") == "未报送" and state_name("missing", "en") == "missing"
 
 

@@ -156,7 +156,7 @@ def _run_validation(paths, registry, opts, jobs, allow_empty: bool = False, year
     jobs = jobs or auto_jobs(len(files))
     with _progress(len(files), ui("reading", LANG)) as (prog, task):
         tick = (lambda: prog.advance(task)) if prog else None
-        return run(paths, registry, opts, jobs=jobs, progress=tick, year=year)
+        return run(paths, registry, opts, jobs=jobs, progress=tick, year=year, found=(files, skipped))
 
 
 def usable_cores() -> int:
@@ -404,7 +404,7 @@ def build_app() -> typer.Typer:
     def diff_cmd(old: Path = typer.Argument(..., help=h("old")), new: Path = typer.Argument(..., help=h("new")),
                  json_out: Optional[Path] = typer.Option(None, "--json", help=h("diff_json"))):
         from .diff import diff_returns, is_master
-        from .status import shown
+        from .model import printable_path
 
         masters = (is_master(old), is_master(new))
         if all(masters):
@@ -416,31 +416,31 @@ def build_app() -> typer.Typer:
                 try:
                     loaded.append(read_master(path))
                 except (PublishError, OSError):
-                    _err(ui("diff_master_unreadable", LANG, path=shown(str(path))))
+                    _err(ui("diff_master_unreadable", LANG, path=printable_path(str(path))))
             result = diff_masters(*loaded)
             print_masters(_console(), result, old, new, LANG)
             if json_out:
                 from .pipeline import write_json_atomic
 
-                write_json_atomic(json_out, {"old": shown(str(old)), "new": shown(str(new)), "kind": "masters", **result})
+                write_json_atomic(json_out, {"old": printable_path(str(old)), "new": printable_path(str(new)), "kind": "masters", **result})
             # the exit code as for two returns: 1 when anything differs
             raise typer.Exit(1 if has_changes(result) else 0)
         if any(masters):
             master, other = (old, new) if masters[0] else (new, old)
-            _err(ui("diff_master_mixed", LANG, master=shown(str(master)), other=shown(str(other))))
+            _err(ui("diff_master_mixed", LANG, master=printable_path(str(master)), other=printable_path(str(other))))
         from .reader import read_file
 
         a, b = read_file(old), read_file(new)
         for res in (a, b):
             if res.data is None:
                 msgs = "; ".join(i.message(LANG) for i in res.issues)
-                _err(ui("diff_return_unreadable", LANG, path=shown(res.path), message=msgs))
+                _err(ui("diff_return_unreadable", LANG, path=printable_path(res.path), message=msgs))
         if a.kind != b.kind:
-            _err(ui("diff_kinds", LANG, old=shown(str(old)), new=shown(str(new))))
+            _err(ui("diff_kinds", LANG, old=printable_path(str(old)), new=printable_path(str(new))))
         changes = diff_returns(a, b)
         from rich.table import Table
 
-        t = Table(title=f"{shown(str(old))} → {shown(str(new))}", title_justify="left")
+        t = Table(title=f"{printable_path(str(old))} → {printable_path(str(new))}", title_justify="left")
         for col in ("cell", "field", "old", "new"):
             t.add_column(ui(col, LANG), overflow="fold")
         for c in changes:
@@ -450,7 +450,7 @@ def build_app() -> typer.Typer:
         if json_out:
             from .pipeline import write_json_atomic
 
-            write_json_atomic(json_out, {"old": shown(str(old)), "new": shown(str(new)), "changes": changes})
+            write_json_atomic(json_out, {"old": printable_path(str(old)), "new": printable_path(str(new)), "changes": changes})
         raise typer.Exit(1 if changes else 0)
 
     @app.command("publish", help=h("publish"))

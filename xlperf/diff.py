@@ -183,12 +183,12 @@ def print_masters(con, result: dict, old: Path, new: Path, lang: str = "zh") -> 
     from rich.table import Table
 
     from .messages import ui
-    from .status import shown
+    from .model import printable_path
 
     def amount(v) -> str:
         return "" if v is None else f"{v:,.2f}"
 
-    t = Table(title=esc(ui("diff_master_title", lang, old=shown(str(old)), new=shown(str(new)))), title_justify="left")
+    t = Table(title=esc(ui("diff_master_title", lang, old=printable_path(str(old)), new=printable_path(str(new)))), title_justify="left")
     for key in ("col_project_code", "col_project_name", "col_change", "col_budget_old", "col_budget_new",
                 "col_budget_delta", "col_indicators"):
         t.add_column(ui(key, lang), overflow="fold", no_wrap=key == "col_project_code")  # a code stays whole

@@ -84,13 +84,19 @@ def _is_ref(cell: str) -> bool:
         return False
 
 
-def feedback_name(res: FileResult, taken: set[str]) -> str:
-    """`{stem}_反馈.xlsx`, or with the project code (then a number) when another return of the batch has that stem."""
+def feedback_candidates(res: FileResult):
+    """The names the feedback workbook of *res* may get, in order of preference: `{stem}_反馈.xlsx`, then
+    with the project code (then a number) when another return of the batch has that stem."""
     stem = Path(res.path).stem
-    candidates = [f"{stem}_反馈.xlsx", f"{stem}_{res.project_code}_反馈.xlsx"]
-    candidates += [f"{stem}_{res.project_code}_{n}_反馈.xlsx" for n in range(2, 10_000)]
-    for c in candidates:
-        name = safe_filename(c)
+    yield safe_filename(f"{stem}_反馈.xlsx")
+    yield safe_filename(f"{stem}_{res.project_code}_反馈.xlsx")
+    for n in range(2, 10_000):
+        yield safe_filename(f"{stem}_{res.project_code}_{n}_反馈.xlsx")
+
+
+def feedback_name(res: FileResult, taken: set[str]) -> str:
+    """The first of feedback_candidates not taken yet in this batch (and now taken)."""
+    for name in feedback_candidates(res):
         if name.casefold() not in taken:  # casefold: Windows and macOS folders ignore case
             taken.add(name.casefold())
             return name
@@ -101,12 +107,8 @@ def _round_spec(res: FileResult, year: int | None):
     """The return's form, for the round's year (else the year the return carries): a workbook of
     another year would be rejected again (E010) once its marked cells are fixed."""
     spec = load_spec(res.data.spec_name)
-    if not year:
-        try:
-            year = int(res.data.meta.get("year", ""))
-        except ValueError:
-            return spec
-    return replace(spec, year=year)
+    year = year or res.data.year
+    return replace(spec, year=year) if year else spec
 
 
 def write_feedback(res: FileResult, registry: Registry, out_dir: Path, password: str, lang: str = "zh",

@@ -74,6 +74,14 @@ class ReturnData:
     def key(self) -> str:
         return str(self.fields.get("项目编码") or self.meta.get("project_code") or self.meta.get("unit_code") or "")
 
+    @property
+    def year(self) -> int | None:
+        """The budget year the template was generated for (its metadata); None when absent or not a number."""
+        try:
+            return int(self.meta.get("year", ""))
+        except (TypeError, ValueError):
+            return None
+
 
 def printable_path(path) -> str:
     """A file name as text every output can carry (console, JSON, xlsx, CSV, Parquet).

@@ -60,12 +60,7 @@ def round_year(results: list[FileResult], registry: Registry, explicit: int | No
 
 
 def _meta_year(res: FileResult) -> int | None:
-    if res.data is None:
-        return None
-    try:
-        return int(res.data.meta.get("year", ""))
-    except ValueError:
-        return None
+    return res.data.year if res.data is not None else None
 
 
 def check_year(results: list[FileResult], year: int | None) -> None:
@@ -79,9 +74,11 @@ def check_year(results: list[FileResult], year: int | None) -> None:
 
 
 def run(paths: list, registry: Registry, opts: Options | None = None, jobs: int = 1, progress=None,
-        on_total=None, year: int | None = None) -> Report:
-    """Discover, read and validate; every file given ends up in the report exactly once."""
-    files, skipped = discover(paths)
+        on_total=None, year: int | None = None, found: tuple | None = None) -> Report:
+    """Discover, read and validate; every file given ends up in the report exactly once.
+
+    *found* is what :func:`discover` returned for *paths*, when the caller has already walked them."""
+    files, skipped = found if found is not None else discover(paths)
     if on_total:
         on_total(len(files))
     warm = _import_in_background() if files else None  # pandas + pandera (~0.7 s) load while workers read

@@ -566,19 +566,25 @@ def supersede_fixed(results: list[FileResult], opts: Options) -> None:
     one, so a round whose every project has an accepted fix ends with nothing rejected."""
     if opts.duplicates != "latest":
         return
+    rejected = defaultdict(list)
+    for res in results:
+        if res.status == "rejected" and res.data is not None and res.data.key:
+            rejected[(res.kind, res.data.key)].append(res)
+    if not rejected:
+        return
+    # the saved times (a zip read each) only of forms that have a rejected return: not of every return
     newest_accepted: dict[tuple, tuple] = {}
     for res in results:
-        if res.status == "accepted" and res.data is not None and res.data.key:
-            key, order = (res.kind, res.data.key), _saved_order(res)
+        key = (res.kind, res.data.key) if res.status == "accepted" and res.data is not None else None
+        if key in rejected:
+            order = _saved_order(res)
             if key not in newest_accepted or order > newest_accepted[key][0]:
                 newest_accepted[key] = (order, res)
-    for res in results:
-        if res.status != "rejected" or res.data is None or not res.data.key:
-            continue
-        hit = newest_accepted.get((res.kind, res.data.key))
-        if hit is not None and _saved_order(res) < hit[0]:
-            res.add(Issue.make("W208", other=hit[1].path))
-            res.status = "skipped"
+    for key, (order, accepted) in newest_accepted.items():
+        for res in rejected[key]:
+            if _saved_order(res) < order:
+                res.add(Issue.make("W208", other=accepted.path))
+                res.status = "skipped"
 
 
 def _order(res: FileResult) -> None:

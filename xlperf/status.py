@@ -9,7 +9,7 @@ from datetime import date
 from pathlib import Path
 
 from .messages import ui
-from .model import FileResult
+from .model import FileResult, printable_path
 from .pipeline import Report
 from .registry import Registry
 from .rules import saved_at
@@ -18,15 +18,6 @@ STATES = ("accepted", "rejected", "unreadable", "missing")
 REMINDER_ERRORS = 3  # errors quoted per return in a reminder; the feedback workbook carries all of them
 _CODE_TOKEN = re.compile(r"[0-9A-Za-z]+")
 _MIN_CODE_IN_NAME = 6  # shorter codes are matched as whole tokens only, never inside other letters
-
-
-def shown(path: str) -> str:
-    """A path as printable text: bytes of a name that is not UTF-8 appear as \\xNN, nothing is lost."""
-    try:
-        path.encode("utf-8")
-        return path
-    except UnicodeEncodeError:
-        return path.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
 def state_name(state: str, lang: str = "zh") -> str:
@@ -59,10 +50,10 @@ def newest_first(items: list[FileResult]) -> list[FileResult]:
 
 
 def feedback_name(res: FileResult) -> str:
-    """The name `validate --feedback` gives the feedback workbook of this return (feedback.write_feedback)."""
-    from .writer import safe_filename
+    """The name `validate --feedback` gives the feedback workbook of this return when its stem is unique."""
+    from .feedback import feedback_candidates
 
-    return safe_filename(f"{Path(res.path).stem}_反馈.xlsx")
+    return next(feedback_candidates(res))
 
 
 def _file_time(res: FileResult) -> float:
@@ -81,7 +72,7 @@ def _issue_json(res: FileResult, lang: str) -> list[dict]:
 def _problem_of(res: FileResult, lang: str) -> dict:
     """Why a file could not be read (or used): its first error, or its first issue of any kind."""
     issue = (res.errors or res.issues or [None])[0]
-    return {"path": shown(res.path), "code": issue.code if issue else "",
+    return {"path": res.path, "code": issue.code if issue else "",
             "message": issue.message(lang) if issue else ""}
 
 
@@ -211,7 +202,7 @@ def collect(report: Report, registry: Registry, lang: str = "zh", feedback_dir: 
             order = (saved_at(counted.source), counted.mtime, counted.path) if rejected else None
             newer = [r for r in rejected if (saved_at(r.source), r.mtime, r.path) > order] if rejected else []
             if newer:
-                s.newer_rejected = {"path": shown(newer[0].path), "errors": _issue_json(newer[0], lang)}
+                s.newer_rejected = {"path": newer[0].path, "errors": _issue_json(newer[0], lang)}
                 s.feedback = _feedback(newer[0], feedback_dir)
             # an unreadable file counts only when it came after the accepted return (a correction lost)
             unread = [f for f in unread if _file_time(f) > _file_time(counted)]
@@ -224,8 +215,7 @@ def collect(report: Report, registry: Registry, lang: str = "zh", feedback_dir: 
         elif unread:
             s.state = "unreadable"
         s.unreadable = [_problem_of(f, lang) for f in sorted(unread, key=lambda f: f.path)]
-        s.files = [shown(p) for p in [s.file] if p] + [u["path"] for u in s.unreadable]
-        s.file = shown(s.file)
+        s.files = [p for p in [s.file] if p] + [u["path"] for u in s.unreadable]
         return s
 
     projects = [follow("project", r["项目编码"], r, r["项目名称"]) for r in registry.rows]
@@ -242,7 +232,7 @@ def _feedback(res: FileResult, feedback_dir: Path | None) -> str:
     if feedback_dir is None or res.data is None:
         return ""
     target = Path(feedback_dir) / feedback_name(res)
-    return shown(str(target)) if target.is_file() else ""
+    return printable_path(str(target)) if target.is_file() else ""
 
 
 # ---------------------------------------------------------------- reminders ---------
@@ -419,7 +409,7 @@ def print_status(con, status: Status, data: dict, lang: str = "zh", feedback_dir
         lacking = sum(1 for s in [*status.projects, *status.unit_forms.values()]
                       if (s.state == "rejected" or s.newer_rejected) and not s.feedback)
         if lacking:
-            con.print(ui("feedback_absent", lang, count=lacking, dir=shown(str(feedback_dir))), markup=False,
+            con.print(ui("feedback_absent", lang, count=lacking, dir=printable_path(str(feedback_dir))), markup=False,
                       soft_wrap=True)
     if data["reminders"]:
         con.print(ui("reminders_deadline", lang, deadline=format_deadline(status.deadline, lang))
