@@ -22,6 +22,7 @@ HELP = {
     "password": ("工作表保护密码；不填则自动生成并写入输出文件夹的 password.txt。", "sheet protection password; when omitted one is generated and written to password.txt in the output folder."),
     "slots": ("每个二级指标预留的三级指标行数。", "indicator rows per 二级指标."),
     "form": ("表单规格（templates/ 中的名称或 .toml 路径）。", "form spec (a name in templates/ or a .toml path)."),
+    "through": ("运行监控表覆盖到几月底（1–12，默认 7：“1-7月执行数”）。", "the last month the monitoring form covers (1–12, default 7: 1-7月)."),
     "unit_form": ("同时为每个单位生成一份“部门整体绩效目标”表。", "also generate one unit-level form (部门整体绩效目标) per unit."),
     "validate": ("校验报送的工作簿（文件或文件夹，递归查找），逐个文件列出问题。退出码：0 全部通过，1 有退回或缺报，2 用法或输入错误。", "validate returned workbooks (files or folders, searched recursively) and list the problems per file. Exit codes: 0 all accepted, 1 something rejected or missing, 2 bad usage or unreadable inputs."),
     "paths": ("报送的工作簿或文件夹。", "returned workbooks or folders."),
@@ -140,6 +141,48 @@ def _prefill(path: Path):
         return prefill_values(path)
     except PublishError as exc:
         _err(str(exc))
+
+
+def _generate_round(spec, reg, out: Path, prefill: Optional[Path], password: Optional[str], through: Optional[int],
+                    make_zip: bool) -> None:
+    """generate for a table form (monitoring, self-evaluation): one template per approved project."""
+    from dataclasses import replace
+
+    from .cycle import generate_round, plan_records, read_prefill
+    from .publish import PublishError
+    from .writer import unit_folder, zip_unit_folders
+
+    if through is not None:
+        if spec.through:
+            spec = replace(spec, through=through)
+        else:
+            typer.echo(ui("through_ignored", LANG))
+    approved = None
+    if spec.prefill:
+        if prefill is None:
+            _err(ui("round_needs_prefill", LANG, form=spec.title))
+        try:
+            approved = read_prefill(prefill)
+        except PublishError as exc:
+            _err(str(exc))
+        if approved.year and approved.year != str(spec.year):
+            typer.echo(ui("prefill_year_differs", LANG, found=approved.year, year=spec.year))
+    plan = plan_records(spec, reg.rows, approved)
+    pw, password_note = (password, None) if password else _password_for(out)
+    with _progress(len(plan.records), "生成" if LANG == "zh" else "generating") as (prog, task):
+        paths = generate_round(spec, plan.records, out, password=pw,
+                               progress=(lambda: prog.advance(task)) if prog else None)
+    folders = list(dict.fromkeys(out / unit_folder(r.values) for r in plan.records))
+    typer.echo(ui("generated_round", LANG, count=len(paths), dir=out, units=len(folders), year=spec.year,
+                  form=spec.title if LANG == "zh" else spec.title_en))
+    if plan.not_in_prefill:
+        codes = "、".join(r["项目编码"] for r in plan.not_in_prefill[:10]) + ("……" if len(plan.not_in_prefill) > 10 else "")
+        typer.echo(ui("not_in_prefill", LANG, count=len(plan.not_in_prefill), path=prefill, codes=codes))
+    if make_zip:
+        zips = zip_unit_folders(out, folders)
+        typer.echo(ui("zipped", LANG, count=len(zips), dir=out))
+    if password_note:
+        typer.echo(password_note)
 
 
 def _run_validation(paths, registry, opts, jobs, allow_empty: bool = False, year: int | None = None):
@@ -280,6 +323,7 @@ def build_app() -> typer.Typer:
         jobs: Optional[int] = typer.Option(None, "--jobs", "-j", min=1, max=64, help=h("jobs_generate")),
         year: Optional[int] = typer.Option(None, "--year", min=2000, max=2100, help=h("year_generate")),
         make_zip: bool = typer.Option(False, "--zip", help=h("zip")),
+        through: Optional[int] = typer.Option(None, "--through", min=1, max=12, help=h("through")),
     ):
         from dataclasses import replace
 
@@ -291,6 +335,9 @@ def build_app() -> typer.Typer:
             typer.echo(ui("year_conflict", LANG, registry=reg.year, year=year))
         round_year = year or reg.year or default_round_year()
         spec = replace(_spec(form), year=round_year)
+        if spec.engine == "table":
+            _generate_round(spec, reg, out, prefill, password, through, make_zip)
+            return
         values = _prefill(prefill) if prefill else None
         pw, password_note = (password, None) if password else _password_for(out)
         with _progress(len(reg.rows), "生成" if LANG == "zh" else "generating") as (prog, task):
@@ -524,6 +571,10 @@ def _write_master(out: Path, report, reg, formats=("xlsx",)) -> dict:
                       indicators=info["indicators"]))
     else:
         typer.echo(ui("written_files", LANG, files="、".join(info["written"])))
+    if "score_mean" in info:
+        grades = list(info["grades"].values()) + [0, 0, 0, 0]
+        typer.echo(ui("cycle_scores", LANG, mean=info["score_mean"], excellent=grades[0], good=grades[1],
+                      fair=grades[2], poor=grades[3]))
     if info["missing"]:
         typer.echo(ui("missing", LANG, count=info["missing"]))
     return info

@@ -29,6 +29,7 @@ UNIT_COLUMNS = ["单位编码", "单位名称", "部分", "序号", "标题", "�
 OVERVIEW_COLUMNS = ["单位编码", "单位名称", "项目数", "已通过", "已退回", "未报送", "预算数合计", "已通过预算数"]
 MONEY_COLS = {"预算数", "财政资金", "其他资金", "预算数合计", "已通过预算数"}
 PERCENT_COLS = set(PLAN)
+_MONEY_COLS, _PERCENT_COLS = MONEY_COLS, PERCENT_COLS
 _STATUS_ZH = {"accepted": "通过", "rejected": "退回", "skipped": "跳过"}
 _SEV_ZH = {"error": "错误", "warning": "提示", "skip": "跳过"}
 
@@ -247,7 +248,8 @@ def _hf(s: str) -> str:
     return s.replace("&", "&&")
 
 
-def write_xlsx(path: Path, tables: dict, title: str = "绩效目标汇总") -> None:
+def write_xlsx(path: Path, tables: dict, title: str = "绩效目标汇总", chart=None, money_cols: set | None = None,
+               percent_cols: set | None = None) -> None:
     """Write the master with xlsxwriter: strings as strings, numbers as numbers, never a formula.
 
     xlsxwriter lays out the workbook (formats, widths, frozen headers, filters, the 概览 chart); the data
@@ -256,6 +258,8 @@ def write_xlsx(path: Path, tables: dict, title: str = "绩效目标汇总") -> N
     """
     import xlsxwriter
 
+    MONEY_COLS = money_cols if money_cols is not None else _MONEY_COLS  # noqa: N806  (the table's own columns)
+    PERCENT_COLS = percent_cols if percent_cols is not None else _PERCENT_COLS  # noqa: N806
     fast: dict[str, tuple[list, list]] = {}  # sheet XML part -> (columns, rows) streamed in after close
     with atomic_path(path) as tmp:
         buf = io.BytesIO()
@@ -292,7 +296,7 @@ def write_xlsx(path: Path, tables: dict, title: str = "绩效目标汇总") -> N
             ws.autofilter(0, 0, max(1, min(len(rows), EXCEL_MAX_ROWS - 1)), len(cols) - 1)
             _print_setup(ws, name, cols, len(rows), title)
             if name == "概览" and rows:
-                _chart(wb, ws, len(rows) - 1)
+                (chart or _chart)(wb, ws, len(rows) - 1)
         wb.close()
         styles = {c: fmt_money.xf_index or 0 for c in MONEY_COLS} | {c: fmt_pct.xf_index or 0 for c in PERCENT_COLS} \
             | {c: fmt_wrap.xf_index or 0 for c in WRAP_COLS}
@@ -478,10 +482,23 @@ def write_master(out: Path, report: Report, registry: Registry, formats: tuple[s
 
 
 def _write_master(out: Path, report: Report, registry: Registry, formats: tuple[str, ...], lang: str) -> dict:
-    tables = build_tables(report, registry, lang)
+    from . import cycle_master
+
+    spec = cycle_master.round_spec(report)
+    if spec is not None:  # a later round (monitoring, self-evaluation): the sheets its spec declares
+        tables = cycle_master.build_round_tables(spec, report, registry, lang)
+    else:
+        tables = build_tables(report, registry, lang)
     written = []
     too_big = any(len(rows) >= EXCEL_MAX_ROWS for _c, rows in tables.values())
-    if "xlsx" in formats:
+    if "xlsx" in formats and spec is not None:
+        chart_column = next((d["chart"] for d in spec.masters if d.get("chart")), "")
+        year = round_year(report)
+        write_xlsx(out, tables, f"{year}年{spec.round_name}汇总" if year else f"{spec.round_name}汇总",
+                   chart=cycle_master.chart(chart_column) if chart_column else None,
+                   money_cols=cycle_master.money_columns(spec, tables), percent_cols=cycle_master.share_columns(tables))
+        written.append(str(out))
+    elif "xlsx" in formats:
         write_xlsx(out, tables, master_title(round_year(report)))
         written.append(str(out))
     extra = list(f for f in formats if f in ("csv", "parquet"))
@@ -492,6 +509,8 @@ def _write_master(out: Path, report: Report, registry: Registry, formats: tuple[
             p = out.with_name(f"{out.stem}_{name}.{fmt}")
             (write_csv if fmt == "csv" else write_parquet)(p, cols, rows)
             written.append(str(p))
+    if spec is not None:
+        return {"written": written, **cycle_master.round_info(spec, tables), "truncated_xlsx": too_big}
     projects = tables["项目汇总"][1]
     total = sum((money(r["预算数"]) or Decimal(0) for r in projects), Decimal(0))
     return {"written": written, "projects": len(projects), "indicators": len(tables["绩效指标"][1]),

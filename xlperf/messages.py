@@ -72,6 +72,23 @@ ISSUES: dict[str, tuple[str, str, str]] = {
     "E132": ("error", "指标值“{found}”是日期：时效目标请写成 ≤ 月份（如 12月底前 写成 ≤12月，6月30日前 写成 ≤6月），具体日期写在绩效指标描述中", "indicator value '{found}' is a date: write a deadline as ≤ a month (by the end of December is ≤12月, by 30 June is ≤6月) and put the exact date in the description"),
     "E133": ("error", "资金支出计划混用了小数和百分数（{found}）：“{field}”的 {fraction} 应是 {percent}？请统一填写百分数（如 25、50、75、100）；若确为 {fraction}%，请填写“{fraction}%”", "the spending plan mixes fractions and percentages ({found}): is {fraction} in '{field}' meant as {percent}? write every period as a percentage (e.g. 25, 50, 75, 100); if {fraction}% is meant, type '{fraction}%'"),
     "W231": ("warning", "指标值“{found}”像是把百分数写成了小数：是否应为 {meant}？", "indicator value '{found}' looks like a percentage written as a fraction: did you mean {meant}?"),
+    # table forms (monitoring, self-evaluation and forms declared like them): xlperf/checks.py
+    "E301": ("error", "“{field}”应为数字，实际为“{found}”", "'{field}' must be a number, found '{found}'"),
+    "E302": ("error", "“{field}”为 {found}，应在 {low}–{high} 之间", "'{field}' is {found}, must be within {low}–{high}"),
+    "E303": ("error", "“{left}” {left_value} 大于“{right}” {right_value}", "'{left}' {left_value} is greater than '{right}' {right_value}"),
+    "W303": ("warning", "“{left}” {left_value} 大于“{right}” {right_value}，请核实", "'{left}' {left_value} is greater than '{right}' {right_value}; please check"),
+    "E304": ("error", "“{field}”合计应为 {expected}，实际为 {found}（含{plus}）", "'{field}' must total {expected}, found {found} (including {plus})"),
+    "E305": ("error", "指标“{indicator}”未完全完成（年度指标值 {target}，实际完成值 {actual}，得分 {score}/{points}）：请填写“{field}”", "indicator '{indicator}' was not fully met (target {target}, actual {actual}, score {score}/{points}): fill in '{field}'"),
+    "W306": ("warning", "指标“{indicator}”实际完成值 {actual} 超过年度指标值 {target} 的 {percent}%：目标可能设置偏低", "indicator '{indicator}': actual {actual} is above {percent}% of the target {target}: the target may have been set too low"),
+    "W307": ("warning", "填写的“{field}”为 {typed}，系统计算为 {computed}（以系统计算为准）", "'{field}' was typed as {typed}; xlperf computes {computed} (xlperf's figure counts)"),
+    "E308": ("error", "执行率 {rate} 低于 {limit}：请填写“{field}”，说明原因和改进措施", "execution rate {rate} is below {limit}: fill in '{field}' with the reasons and remedies"),
+    "E309": ("error", "指标“{indicator}”的“{field}”为“{found}”，无法与年度指标值“{target}”比较：请按年度指标值的写法填写（如 {example}）", "indicator '{indicator}': '{field}' is '{found}', which cannot be compared with the target '{target}': write it like the target (e.g. {example})"),
+    "E310": ("error", "指标“{indicator}”全年预计完成值 {forecast} 达不到年度指标值 {target}：请选择“{field}”", "indicator '{indicator}': the expected value {forecast} falls short of the target {target}: choose '{field}'"),
+    "W311": ("warning", "执行率 {rate} 远低于时间进度 {elapsed}（截至{through}月底）：请在“{field}”中说明原因", "execution rate {rate} is far behind the share of the year elapsed {elapsed} (to the end of month {through}): explain in '{field}'"),
+    "E312": ("error", "“{field}”为 0，无法计算执行率", "'{field}' is 0: the execution rate cannot be computed"),
+    "E313": ("error", "锁定内容“{field}”被修改：应为“{expected}”，实际为“{found}”（锁定内容来自已批复的绩效目标，不得修改）", "locked content '{field}' was changed: expected '{expected}', found '{found}' (it comes from the approved targets and must not change)"),
+    "E314": ("error", "模板标识中的行数（rows）缺失或无效，无法确认表格范围，请使用下发的模板", "the template metadata has no valid row count (rows): use the template you were sent"),
+    "E315": ("error", "本轮收集的是“{expected}”，此文件是“{found}”（{form}）", "this round collects '{expected}'; this file is '{found}' ({form})"),
 }
 
 UI: dict[str, tuple[str, str]] = {
@@ -341,3 +358,17 @@ def _named(kw: dict, lang: str) -> dict:
                 out = dict(kw)
             out[key] = names[value][1 if lang == "en" else 0]
     return out
+
+
+# The later rounds (table forms: monitoring, self-evaluation), xlperf/cycle.py and the CLI.
+UI.update({
+    "round_needs_prefill": ("“{form}”的模板由已批复的绩效目标生成：请用 --prefill 指定绩效目标汇总表（consolidate 生成的 master.xlsx）", "'{form}' templates are made from the approved targets: give the targets master (consolidate's master.xlsx) with --prefill"),
+    "generated_round": ("已生成 {year} 年度“{form}”模板 {count} 个，按单位分为 {units} 个文件夹，位于 {dir}", "generated {count} '{form}' templates for {year} in {units} unit folders under {dir}"),
+    "not_in_prefill": ("{count} 个项目在项目库中但不在绩效目标汇总表 {path} 中（没有已批复的目标），未生成模板：{codes}", "{count} registry projects are not in the targets master {path} (no approved targets) and got no template: {codes}"),
+    "prefill_year_differs": ("注意：绩效目标汇总表是 {found} 年度的，本轮是 {year} 年度", "note: the targets master is for {found}; this round is {year}"),
+    "through_ignored": ("--through 只用于运行监控表，已忽略", "--through applies to the monitoring form only; ignored"),
+    "wrong_round_files": ("{count} 个文件属于其他轮次（本轮：{round}），已退回", "{count} files belong to another round (this round: {round}) and were rejected"),
+    "round_master_written": ("汇总表已写入 {path}：{projects} 个项目", "master written to {path}: {projects} projects"),
+    "cycle_scores": ("自评得分：平均 {mean} 分，优 {excellent} 个，良 {good} 个，中 {fair} 个，差 {poor} 个", "self-evaluation scores: mean {mean}; {excellent} 优, {good} 良, {fair} 中, {poor} 差"),
+})
+

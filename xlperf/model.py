@@ -69,6 +69,10 @@ class ReturnData:
     sections: dict = field(default_factory=dict)  # name -> list of {"标题", "内容", "ref"}
     formulas: dict = field(default_factory=dict)  # A1 ref -> formula text (input cells only)
     number_formats: dict = field(default_factory=dict)  # A1 ref -> format code, numeric indicator cells
+    # Table forms: what xlperf works out from the return (rates, scores, grade; per row: score...),
+    # filled by the checks (xlperf/checks.py) and read by the master. Never taken from the file.
+    computed: dict = field(default_factory=dict)
+    row_computed: list = field(default_factory=list)
 
     @property
     def key(self) -> str:

@@ -413,6 +413,9 @@ def parse_workbook(path: Path, specs: list[FormSpec] | None = None, raw: bytes |
         if huge:  # beyond what Excel can hold: never echo it into messages, reports or the master
             res.add(Issue.make("E009", spec.sheet, make_ref(huge[0], huge[1]), length=huge[2], limit=EXCEL_CELL_MAX))
             return res
+        if spec.engine == "table":
+            _parse_table_form(res, spec, grid, sheet, meta, raw, parts)
+            return res
         slots = _slots_from_meta(spec, meta)
         _check_layout(spec, grid, _merged_set(sheet), slots, res.issues)
         if res.issues:
@@ -429,6 +432,29 @@ def parse_workbook(path: Path, specs: list[FormSpec] | None = None, raw: bytes |
     except Exception as exc:  # calamine raises many error types for damaged files
         res.add(Issue.make("F016", error=f"{type(exc).__name__}: {str(exc)[:200]}"))
     return res
+
+
+def _parse_table_form(res: FileResult, spec: FormSpec, grid: list, sheet, meta: dict, raw: bytes, parts) -> None:
+    """A table form (xlperf/table_form.py): rows counted by the metadata, layout checked, values read."""
+    from . import table_form
+
+    spec = table_form.with_meta(spec, meta)
+    n_rows = table_form.rows_from_meta(spec, meta)
+    if n_rows is None:
+        res.add(Issue.make("E314", spec.meta_sheet, "rows"))
+        return
+    moved = table_form.check_layout(spec, grid, _merged_set(sheet), n_rows)
+    if moved:
+        code, ref, params = moved
+        res.add(Issue.make(code, spec.sheet, ref, **params))
+        return
+    data = table_form.extract(spec, grid, meta, n_rows)
+    inputs = table_form.input_refs(spec, n_rows)
+    numeric = {ref for ref in inputs if isinstance(_grid_get(grid, ref), (int, float))}
+    numeric |= {ir.refs[c.name] for ir in data.indicators for c in spec.columns
+                if c.locked and isinstance(ir.values.get(c.name), (int, float))}
+    data.formulas, data.number_formats = scan_sheet_xml(raw, spec.sheet, set(inputs), numeric, parts)
+    res.data = data
 
 
 def file_digest(path: Path) -> str:

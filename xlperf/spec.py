@@ -71,6 +71,7 @@ class Field:
     prompt: str = ""
     style: str = ""
     height: int = 0
+    role: str = ""  # what the cell means to the engine (key, name, unit, budget, ...; docs/forms.md)
 
 
 @dataclass(frozen=True)
@@ -82,6 +83,17 @@ class IndicatorColumn:
     max_length: int = 0
     suggest: tuple[str, ...] = ()
     prompt: str = ""
+    # table forms (engine = "table"): a prefilled, locked column names its `source`; `label` is the
+    # header text when it differs from the name ({through} is filled in); `role` as for fields
+    source: str = ""
+    role: str = ""
+    label: str = ""
+    required: bool = False
+    choices: tuple[str, ...] = ()
+
+    @property
+    def locked(self) -> bool:
+        return bool(self.source)
 
 
 @dataclass(frozen=True)
@@ -153,6 +165,29 @@ class FormSpec:
     examples: tuple[str, ...] = ()
     path: str = ""
     extra: dict = field(default_factory=dict, compare=False, hash=False)
+    # -- table forms (engine = "table"): one row per prefilled record, checks and master declared --
+    engine: str = "slots"  # "slots": the targets forms' fixed slots per 二级指标; "table": rows from a prefill
+    round: str = "targets"  # the collection round the form belongs to
+    round_name: str = "绩效目标"
+    round_name_en: str = "targets"
+    prefill: str = ""  # where a table form's locked values come from ("targets": a targets master)
+    through: int = 0  # the last month a monitoring round covers (labels say 1-{through}月)
+    max_rows: int = 0
+    total_label: str = ""
+    scoring: dict = field(default_factory=dict, compare=False, hash=False)
+    checks: tuple = field(default=(), compare=False, hash=False)  # the [[checks]] tables, in order
+    masters: tuple = field(default=(), compare=False, hash=False)  # the [[master]] tables
+
+    def role(self, role: str):
+        """The field or table column with this role, or None."""
+        for item in (*self.fields, *self.columns):
+            if item.role == role:
+                return item
+        return None
+
+    def fill_text(self, template: str) -> str:
+        """A label's text with the form's own values: {title}, {year}, {through}."""
+        return template.format(title=self.title, year=self.year, through=self.through)
 
     # -- derived views ----------------------------------------------------
     @property
@@ -218,8 +253,10 @@ def _build(data: dict, path: str) -> FormSpec:
     fields = tuple(
         Field(**{**f, "choices": _tuple(f.get("choices"))}) for f in data.get("fields", ())
     )
+    table = data.get("table", {})
     columns = tuple(
-        IndicatorColumn(**{**c, "suggest": _tuple(c.get("suggest"))}) for c in ind.get("columns", ())
+        IndicatorColumn(**{**c, "suggest": _tuple(c.get("suggest")), "choices": _tuple(c.get("choices"))})
+        for c in (*ind.get("columns", ()), *table.get("columns", ()))
     )
     return FormSpec(
         id=form["id"],
@@ -238,8 +275,8 @@ def _build(data: dict, path: str) -> FormSpec:
         key=form["key"],
         labels=tuple(Label(**lb) for lb in data.get("labels", ())),
         fields=fields,
-        header_row=ind.get("header_row", 0),
-        first_row=ind.get("first_row", 0),
+        header_row=ind.get("header_row", table.get("header_row", 0)),
+        first_row=ind.get("first_row", table.get("first_row", 0)),
         slots=ind.get("slots", 0),
         max_slots=ind.get("max_slots", 0),
         headers=_tuple(ind.get("headers")),
@@ -251,6 +288,17 @@ def _build(data: dict, path: str) -> FormSpec:
         qualitative=_tuple(data.get("qualitative", {}).get("values")),
         examples=_tuple(data.get("guide", {}).get("examples")),
         path=path,
+        engine=form.get("engine", "slots"),
+        round=form.get("round", "targets"),
+        round_name=form.get("round_name", "绩效目标"),
+        round_name_en=form.get("round_name_en", "targets"),
+        prefill=form.get("prefill", ""),
+        through=form.get("through", 0),
+        max_rows=table.get("max_rows", 0),
+        total_label=table.get("total_label", ""),
+        scoring=data.get("scoring", {}),
+        checks=tuple(data.get("checks", ())),
+        masters=tuple(data.get("master", ())),
     )
 
 
@@ -269,14 +317,46 @@ def data_dir(name: str) -> Path:
     raise FileNotFoundError(f"xlperf data folder {name!r} not found")
 
 
+# Form specs outside templates/ that this run knows too: paths separated by os.pathsep. The CLI's
+# --form sets it, so worker processes (which inherit the environment) recognise the same forms.
+EXTRA_FORMS_ENV = "XLPERF_FORMS"
+
+
+def extra_spec_paths() -> list[Path]:
+    import os
+
+    return [Path(p) for p in os.environ.get(EXTRA_FORMS_ENV, "").split(os.pathsep) if p.strip()]
+
+
+def add_extra_form(path: Path | str) -> None:
+    """Make a spec file known to this process and to the workers it starts."""
+    import os
+
+    paths = [str(p) for p in extra_spec_paths()]
+    resolved = str(Path(path).resolve())
+    if resolved not in paths:
+        os.environ[EXTRA_FORMS_ENV] = os.pathsep.join([*paths, resolved])
+
+
 @lru_cache(maxsize=None)
 def load_spec(name: str = DEFAULT_FORM) -> FormSpec:
-    """A bundled spec by name (templates/NAME.toml) or a path to a spec file."""
+    """A bundled spec by name (templates/NAME.toml), an extra form's stem, or a path to a spec file."""
     if name.endswith(".toml") or "/" in name:
         return load_spec_file(name)
     name = SPEC_ALIASES.get(name, name)
-    return load_spec_file(data_dir("templates") / f"{name}.toml")
+    bundled = data_dir("templates") / f"{name}.toml"
+    if not bundled.is_file():
+        for extra in extra_spec_paths():
+            if extra.stem == name:
+                return load_spec_file(extra)
+    return load_spec_file(bundled)
 
 
 def bundled_specs() -> list[FormSpec]:
-    return [load_spec(p.stem) for p in sorted(data_dir("templates").glob("*.toml"))]
+    """Every form this run knows: templates/*.toml, then the extra forms (see EXTRA_FORMS_ENV)."""
+    specs = [load_spec(p.stem) for p in sorted(data_dir("templates").glob("*.toml"))]
+    return specs + [load_spec(str(p)) for p in extra_spec_paths() if p.is_file()]
+
+
+def spec_by_id(form_id: str) -> FormSpec | None:
+    return next((s for s in bundled_specs() if s.id == form_id), None)
