@@ -22,6 +22,7 @@ HELP = {
     "password": ("工作表保护密码；不填则自动生成并写入输出文件夹的 password.txt。", "sheet protection password; when omitted one is generated and written to password.txt in the output folder."),
     "slots": ("每个二级指标预留的三级指标行数。", "indicator rows per 二级指标."),
     "form": ("表单规格（templates/ 中的名称或 .toml 路径）。", "form spec (a name in templates/ or a .toml path)."),
+    "demo_cycle": ("在绩效目标之后继续演示全年的另外两轮：运行监控（1-7月）和绩效自评（打分）。", "after the targets round, run the year's other two rounds: monitoring (to July) and self-evaluation (scored)."),
     "through": ("运行监控表覆盖到几月底（1–12，默认 7：“1-7月执行数”）。", "the last month the monitoring form covers (1–12, default 7: 1-7月)."),
     "unit_form": ("同时为每个单位生成一份“部门整体绩效目标”表。", "also generate one unit-level form (部门整体绩效目标) per unit."),
     "validate": ("校验报送的工作簿（文件或文件夹，递归查找），逐个文件列出问题。退出码：0 全部通过，1 有退回或缺报，2 用法或输入错误。", "validate returned workbooks (files or folders, searched recursively) and list the problems per file. Exit codes: 0 all accepted, 1 something rejected or missing, 2 bad usage or unreadable inputs."),
@@ -529,10 +530,16 @@ def build_app() -> typer.Typer:
         raise typer.Exit(1 if result.withheld else 0)
 
     @app.command("demo", help=h("demo"))
-    def demo_cmd(out: Path = typer.Option(Path("xlperf-demo"), "-o", "--out", help=h("demo_out"))):
+    def demo_cmd(out: Path = typer.Option(Path("xlperf-demo"), "-o", "--out", help=h("demo_out")),
+                 cycle: bool = typer.Option(False, "--cycle", help=h("demo_cycle"))):
         from .demo import run_demo
 
         code = run_demo(out, LANG, echo=typer.echo, print_report=print_report, write_master=_write_master)
+        if cycle:
+            from .demo import run_cycle
+
+            code = max(code, run_cycle(out, LANG, echo=typer.echo, print_report=print_report,
+                                       write_master=_write_master))
         raise typer.Exit(code)
 
     return app

@@ -68,3 +68,44 @@ def run_demo(out: Path, lang: str, echo, print_report, write_master) -> int:
         echo(f"  {label:10s} {p}")
     echo(ui("demo_totals", lang, projects=info["projects"], total=info["budget_total"], indicators=info["indicators"]))
     return 0 if report.count("rejected") == 0 and info["missing"] == 0 else 1
+
+
+# The later rounds of the demo year: (form spec, folder under the demo's output, --through).
+CYCLE_ROUNDS = (("monitoring", "monitoring", 7), ("self-evaluation", "self-evaluation", None))
+
+
+def run_cycle(out: Path, lang: str, echo, print_report, write_master) -> int:
+    """After the targets round: monitoring and self-evaluation made from its master, filled, scored, consolidated."""
+    from dataclasses import replace
+
+    from .cycle import generate_round, plan_records, read_prefill
+    from .cycle_demo import fill_table_return
+
+    registry = load_registry(bundled_registry_path())
+    approved = read_prefill(out / "master.xlsx")
+    password = (out / DEMO_PASSWORD_FILE).read_text(encoding="utf-8").strip()
+    code = 0
+    for step, (form, folder, through) in enumerate(CYCLE_ROUNDS, start=6):
+        spec = load_spec(form)
+        spec = replace(spec, year=int(approved.year) if approved.year.isdigit() else spec.year,
+                       through=through or spec.through)
+        base = out / folder
+        for sub in ("templates", "returns"):
+            shutil.rmtree(base / sub, ignore_errors=True)
+        echo(ui("demo_step", lang, step=f"{step}. {spec.round_name} / {spec.round_name_en}"))
+        plan = plan_records(spec, registry.rows, approved)
+        templates = generate_round(spec, plan.records, base / "templates", password=password)
+        echo(ui("generated_round", lang, count=len(templates), dir=base / "templates", units=1, year=spec.year,
+                form=spec.title if lang == "zh" else spec.title_en))
+        returns = []
+        for i, template in enumerate(templates):
+            target = base / "returns" / template.name
+            fill_table_return(template, target, spec, i)
+            returns.append(target)
+        echo(f"{len(returns)} → {base / 'returns'}")
+        report = run([base / "returns"], registry, Options(duplicates="latest"))
+        print_report(report, quiet=False, limit=12)
+        write_json_atomic(base / "report.json", report.to_json(lang))
+        info = write_master(base / "master.xlsx", report, registry, ("xlsx", "csv"))
+        code = max(code, 0 if report.count("rejected") == 0 and info["missing"] == 0 else 1)
+    return code
