@@ -73,6 +73,26 @@ def check_year(results: list[FileResult], year: int | None) -> None:
             res.add(Issue.make("E010", found=found, expected=year))
 
 
+def check_round(results: list[FileResult]) -> None:
+    """One run collects one round: the round most returns belong to (targets on a tie); a return of
+    another round (a monitoring form among self-evaluations) is rejected, naming both, never dropped."""
+    from collections import Counter
+
+    from .spec import load_spec
+
+    specs = {name: load_spec(name) for name in {r.data.spec_name for r in results if r.data is not None}}
+    rounds = Counter(specs[r.data.spec_name].round for r in results if r.data is not None)
+    if len(rounds) <= 1:
+        return
+    main = max(rounds.items(), key=lambda item: (item[1], item[0] == "targets"))[0]
+    names = {s.round: s.round_name for s in specs.values()}
+    for res in results:
+        spec = specs.get(res.data.spec_name) if res.data is not None else None
+        if spec is not None and spec.round != main:
+            res.add(Issue.make("E315", spec.meta_sheet, "round", expected=names[main], found=spec.round_name,
+                               form=spec.title))
+
+
 def run(paths: list, registry: Registry, opts: Options | None = None, jobs: int = 1, progress=None,
         on_total=None, year: int | None = None, found: tuple | None = None) -> Report:
     """Discover, read and validate; every file given ends up in the report exactly once.
@@ -101,6 +121,7 @@ def run(paths: list, registry: Registry, opts: Options | None = None, jobs: int 
         gc.freeze()
     expected_year = round_year(results, registry, year)
     check_year(results, expected_year)
+    check_round(results)
     with gc_frozen():
         if warm:
             warm.join()
