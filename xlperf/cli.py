@@ -23,6 +23,7 @@ HELP = {
     "slots": ("每个二级指标预留的三级指标行数。", "indicator rows per 二级指标."),
     "form": ("表单规格（templates/ 中的名称或 .toml 路径）。", "form spec (a name in templates/ or a .toml path)."),
     "demo_cycle": ("在绩效目标之后继续演示全年的另外两轮：运行监控（1-7月）和绩效自评（打分）。", "after the targets round, run the year's other two rounds: monitoring (to July) and self-evaluation (scored)."),
+    "extra_form": ("另外识别的表单规格文件（.toml，可多次指定）：本轮收集的是 templates/ 以外的自定义表单时使用。", "another form spec file to recognise (.toml, may repeat): for a custom form outside templates/."),
     "through": ("运行监控表覆盖到几月底（1–12，默认 7：“1-7月执行数”）。", "the last month the monitoring form covers (1–12, default 7: 1-7月)."),
     "unit_form": ("同时为每个单位生成一份“部门整体绩效目标”表。", "also generate one unit-level form (部门整体绩效目标) per unit."),
     "validate": ("校验报送的工作簿（文件或文件夹，递归查找），逐个文件列出问题。退出码：0 全部通过，1 有退回或缺报，2 用法或输入错误。", "validate returned workbooks (files or folders, searched recursively) and list the problems per file. Exit codes: 0 all accepted, 1 something rejected or missing, 2 bad usage or unreadable inputs."),
@@ -186,6 +187,15 @@ def _generate_round(spec, reg, out: Path, prefill: Optional[Path], password: Opt
         typer.echo(password_note)
 
 
+def _add_forms(forms) -> None:
+    """Form specs beyond templates/ (--form FILE.toml): checked to load, then known to the workers too."""
+    from .spec import add_extra_form
+
+    for path in forms or ():
+        _spec(str(path))
+        add_extra_form(path)
+
+
 def _run_validation(paths, registry, opts, jobs, allow_empty: bool = False, year: int | None = None):
     from .model import printable_path
     from .pipeline import run
@@ -311,6 +321,7 @@ def build_app() -> typer.Typer:
     Quiet = Annotated[bool, typer.Option("--quiet", "-q", help=h("quiet"))]
     Verbose = Annotated[bool, typer.Option("--verbose", "-v", help=h("verbose"))]
     Year = Annotated[Optional[int], typer.Option("--year", min=2000, max=2100, help=h("year_check"))]
+    ExtraForms = Annotated[Optional[list[Path]], typer.Option("--form", help=h("extra_form"))]
 
     @app.command("generate", help=h("generate"))
     def generate_cmd(
@@ -373,7 +384,9 @@ def build_app() -> typer.Typer:
         feedback: Optional[Path] = typer.Option(None, "--feedback", help=h("feedback")),
         password: Optional[str] = typer.Option(None, "--password", help=h("password")),
         year: Year = None,
+        forms: ExtraForms = None,
     ):
+        _add_forms(forms)
         reg = _registry(registry)
         report = _run_validation(paths, reg, _options(strict, reject_yesno, duplicates), jobs, year=year)
         print_report(report, quiet, verbose=verbose,
@@ -405,8 +418,10 @@ def build_app() -> typer.Typer:
         quiet: Quiet = False,
         verbose: Verbose = False,
         year: Year = None,
+        forms: ExtraForms = None,
     ):
         formats = _output_formats(out, fmt)
+        _add_forms(forms)
         reg = _registry(registry)
         report = _run_validation(paths, reg, _options(strict, reject_yesno, duplicates), jobs, year=year)
         print_report(report, quiet, verbose=verbose,
@@ -428,6 +443,7 @@ def build_app() -> typer.Typer:
         deadline: Optional[str] = typer.Option(None, "--deadline", help=h("deadline")),
         feedback: Optional[Path] = typer.Option(None, "--feedback", help=h("status_feedback")),
         verbose: bool = typer.Option(False, "--verbose", "-v", help=h("status_verbose")),
+        forms: ExtraForms = None,
     ):
         from .status import collect, parse_deadline, print_status, status_json
 
@@ -436,6 +452,7 @@ def build_app() -> typer.Typer:
             due = parse_deadline(deadline)
             if due is None:
                 _err(ui("bad_deadline", LANG, value=deadline))
+        _add_forms(forms)
         reg = _registry(registry)
         # the newest valid return wins, exactly as in consolidate (its default --duplicates latest)
         report = _run_validation(paths, reg, _options(False, False, "latest"), jobs, allow_empty=True, year=year)

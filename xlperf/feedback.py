@@ -123,10 +123,17 @@ def write_feedback(res: FileResult, registry: Registry, out_dir: Path, password:
         (r for r in registry.rows if r["单位编码"] == d.meta.get("unit_code")), None)
     if row is None:
         return None
-    from .reader import _input_refs, _slots_from_meta
+    if spec.engine == "table":
+        from .table_form import input_refs as table_input_refs
+        from .table_form import with_meta
 
-    slots = _slots_from_meta(spec, d.meta)  # the metadata is the unit's file: never trust it unchecked
-    input_refs = _input_refs(spec, slots)
+        spec = with_meta(spec, d.meta)
+        slots, input_refs = 0, table_input_refs(spec, len(d.indicators))
+    else:
+        from .reader import _input_refs, _slots_from_meta
+
+        slots = _slots_from_meta(spec, d.meta)  # the metadata is the unit's file: never trust it unchecked
+        input_refs = _input_refs(spec, slots)
     notes: dict[str, list] = {}
     problems = []
     for i in res.issues:
@@ -143,8 +150,16 @@ def write_feedback(res: FileResult, registry: Registry, out_dir: Path, password:
     out_dir.mkdir(parents=True, exist_ok=True)
     target = out_dir / feedback_name(res, taken if taken is not None else set())
     with atomic_path(target) as tmp, open(tmp, "wb") as fh:
-        write_template(spec, row, fh, password=password, slots=slots, values=form_values(res),
-                       notes={k: "\n".join(v) for k, v in notes.items()}, problems=problems)
+        if spec.engine == "table":  # rebuilt from the return: its rows, the unit's entries, the original locks
+            from .cycle import record_from_return, typed_values
+            from .table_form import write_table_template
+
+            write_table_template(spec, record_from_return(spec, d, registry), fh, password=password,
+                                 values=typed_values(spec, d), notes={k: "\n".join(v) for k, v in notes.items()},
+                                 problems=problems)
+        else:
+            write_template(spec, row, fh, password=password, slots=slots, values=form_values(res),
+                           notes={k: "\n".join(v) for k, v in notes.items()}, problems=problems)
     return target
 
 

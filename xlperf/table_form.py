@@ -43,7 +43,11 @@ def total_row(spec: FormSpec, n_rows: int) -> int:
 
 
 def last_row(spec: FormSpec, n_rows: int) -> int:
-    return total_row(spec, n_rows) or spec.first_row + n_rows - 1
+    """1-based last row the form uses: the table's end, else the lowest fixed cell or label."""
+    fixed = max(parse_ref((x.merge or x.cell).split(":")[-1])[0] + 1 for x in (*spec.labels, *spec.fields))
+    if not spec.header_row:
+        return fixed
+    return max(fixed, total_row(spec, n_rows) or spec.first_row + n_rows - 1)
 
 
 def expected_labels(spec: FormSpec, n_rows: int) -> list[tuple[str, str]]:
@@ -246,6 +250,8 @@ def _field_validation(f, lists: dict) -> dict | None:
 
 def _write_table(ws, spec: FormSpec, record: Record, values: FormValues, default_points: list, fmt: _Formats, lists,
                  locked: dict):
+    if not spec.header_row:  # a form of fixed cells only
+        return
     hr = spec.header_row - 1
     for c in spec.columns:
         ws.write_string(hr, col0(c.col), header_text(spec, c), fmt.label)
@@ -315,7 +321,8 @@ def _page_setup(ws, spec: FormSpec, n_rows: int):
     ws.center_horizontally()
     ws.set_margins(left=0.4, right=0.4, top=0.6, bottom=0.6)
     ws.print_area(0, 0, last_row(spec, n_rows) - 1, len(spec.widths) - 1)
-    ws.repeat_rows(spec.header_row - 1)
+    if spec.header_row:
+        ws.repeat_rows(spec.header_row - 1)
     ws.set_footer("&C第 &P 页，共 &N 页")
 
 
