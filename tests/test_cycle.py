@@ -237,3 +237,31 @@ def test_demo_cycle_runs_the_three_rounds(tmp_path):
         wb = CalamineWorkbook.from_path(str(tmp_path / "d" / folder / "master.xlsx"))
         assert len(wb.get_sheet_by_name(sheet).to_python()) == 16
     assert "自评得分" in proc.stdout
+
+
+# --------------------------------------------------------------------- publish ----
+def test_publish_a_self_evaluation_master_redacts_classified_projects(cycle_dir, demo_dir, tmp_path):
+    import docx
+
+    master = tmp_path / "se.xlsx"
+    assert run_cli("consolidate", cycle_dir / "self-evaluation" / "returns", "-r", demo_dir / "registry.csv",
+                   "-o", master).returncode == 0
+    proc = run_cli("publish", master, "-o", tmp_path / "pub", "--no-pdf")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    [path] = list((tmp_path / "pub").glob("*.docx"))
+    assert path.name.endswith("2021年绩效自评结果.docx")
+    document = docx.Document(str(path))
+    body = "\n".join(p.text for p in document.paragraphs)
+    cells = "\n".join(c.text for t in document.tables for row in t.rows for c in row.cells)
+    book = CalamineWorkbook.from_path(str(master))
+    summary = book.get_sheet_by_name("自评汇总").to_python()
+    head = summary[0]
+    secret = {r[0] for r in summary[1:] if dict(zip(head, r))["涉密"] == "是"}
+    assert secret, "the seed has classified projects"
+    indicators = book.get_sheet_by_name("指标完成").to_python()
+    for row in indicators[1:]:
+        name = row[4]
+        if row[0] in secret:
+            assert name not in cells, name  # a classified project's indicators never reach the document
+    assert body.count("涉密") >= len(secret)
+    assert all(r[1] in cells for r in summary[1:])  # every project is in the summary table

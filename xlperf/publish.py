@@ -162,6 +162,11 @@ def publish(master_path: Path, out: Path, pdf: bool = True, unit: str | None = N
             allow_incomplete: bool = False, year: str | int | None = None) -> PublishResult:
     """One document per unit into the folder `out` (or into the file `out` when it ends in .docx and one
     unit is published). A unit with gaps is withheld unless allow_incomplete, which marks the gaps."""
+    from .publish_round import master_spec, publish_round
+
+    round_spec = master_spec(_sheet_names(master_path))
+    if round_spec is not None:  # the master of a later round: the document its spec declares
+        return publish_round(round_spec, master_path, out, pdf, unit, allow_incomplete, year)
     master = read_master(master_path)
     round_year = str(year) if year else master_year(master_path, master)
     if not round_year:
@@ -193,6 +198,15 @@ def publish(master_path: Path, out: Path, pdf: bool = True, unit: str | None = N
         pdfs = to_pdfs(list(result.written))  # one LibreOffice start for all units
         result.written = [p for d in result.written for p in (d, pdfs.get(d)) if p]
     return result
+
+
+def _sheet_names(path: Path) -> list[str]:
+    from python_calamine import CalamineWorkbook
+
+    try:
+        return list(CalamineWorkbook.from_path(str(path)).sheet_names)
+    except Exception:  # read_master reports the unreadable file with its message
+        return []
 
 
 def _write_document(u: UnitContent, year: str, target: Path) -> None:
