@@ -44,11 +44,50 @@ def _deflate(raw: bytes) -> bytes:
     return c.compress(raw) + c.flush()
 
 
+def _deflate_piece(raw: bytes, last: bool, small: bool) -> bytes:
+    """Deflate blocks of one piece of a part. A piece that is not the last ends on a sync flush (byte
+    aligned, not final), so the pieces of a part, each deflated on its own, concatenate to one valid
+    stream. A small compressor (8 KiB window) for the pieces made per template: the default one
+    allocates ~256 KiB, and that allocation, not the compression, would cost most of the time."""
+    c = zlib.compressobj(zlib.Z_DEFAULT_COMPRESSION, zlib.DEFLATED, -13 if small else -15, 3 if small else 8)
+    return c.compress(raw) + c.flush(zlib.Z_FINISH if last else zlib.Z_SYNC_FLUSH)
+
+
+class _Pieces:
+    """A part as constant pieces (deflated once) and per-template pieces (None), in order."""
+
+    def __init__(self, template: list):
+        self.items = []
+        for i, raw in enumerate(template):
+            last = i == len(template) - 1
+            self.items.append(None if raw is None else (raw, _deflate_piece(raw, last, small=False), last))
+        self.last = len(template) - 1
+
+    def build(self, variable: list[bytes]) -> tuple[bytes, int, int]:
+        """(deflated bytes, CRC-32, size) of the part with these per-template pieces."""
+        out, crc, size, it = [], 0, 0, iter(variable)
+        for i, item in enumerate(self.items):
+            if item is None:
+                raw = next(it)
+                out.append(_deflate_piece(raw, i == self.last, small=True))
+            else:
+                raw = item[0]
+                out.append(item[1])
+            crc = zlib.crc32(raw, crc)
+            size += len(raw)
+        return b"".join(out), crc, size
+
+
+_SST_WRITER: list = []
+
+
 def _si_xml(text: str) -> str:
     """A shared string entry exactly as xlsxwriter writes it (escapes, _xHHHH_, xml:space)."""
-    from xlsxwriter.sharedstrings import SharedStrings
+    if not _SST_WRITER:
+        from xlsxwriter.sharedstrings import SharedStrings
 
-    ss = SharedStrings()
+        _SST_WRITER.append(SharedStrings())
+    ss = _SST_WRITER[0]
     ss.fh = io.StringIO()
     ss._write_si(text)
     return ss.fh.getvalue()
@@ -100,6 +139,8 @@ class _Sheet:
             self.parts.append(slot)
             pos = end
         self.parts.append(xml[pos:])
+        # deflated once: the text before the first slot and after the last; the rest per template
+        self.pieces = _Pieces([self.parts[0].encode(), None, self.parts[-1].encode()])
 
 
 def _sheet_parts(raw: dict[str, bytes]) -> dict[str, str]:
@@ -125,6 +166,13 @@ class Skeleton:
         self.const_inputs = [f.name for f in spec.fields if not f.locked and not f.default and f.name not in probe]
         self._height_rows = {parse_ref(f.cell)[0] for f in spec.fields
                              if f.locked and f.type != "money" and f.style != "unit_line"}
+        self._height_fields = []  # (row0, field, width in characters) of the fields on those rows
+        for f in spec.fields:
+            r, c = parse_ref(f.cell)
+            if r in self._height_rows:
+                width = sum(spec.widths[parse_ref(f.merge.split(":")[0])[1]:parse_ref(f.merge.split(":")[-1])[1] + 1]) \
+                    if f.merge else spec.widths[c]
+                self._height_fields.append((r, f, width))
         data = W.template_bytes(spec, probe, password=password, slots=slots)
         zf = zipfile.ZipFile(io.BytesIO(data))
         infos = zf.infolist()
@@ -159,6 +207,7 @@ class Skeleton:
         self._sst_const = [entries[i] for i in order]
         self._sst_index = {e: i for i, e in enumerate(self._sst_const)}
         self._sst_count = count
+        self._sst = _Pieces([None, "".join(self._sst_const).encode(), None])
 
         def renumbered(xml: str, skip) -> str:
             def sub(m):
@@ -210,13 +259,8 @@ class Skeleton:
 
     def heights(self, locked: dict) -> dict[int, float]:
         """Row heights of the rows a locked text may wrap in, as _write_form_sheet sets them."""
-        spec, heights = self.spec, {}
-        for f in spec.fields:
-            r, c = parse_ref(f.cell)
-            if r not in self._height_rows:
-                continue
-            width = sum(spec.widths[parse_ref(f.merge.split(":")[0])[1]:parse_ref(f.merge.split(":")[-1])[1] + 1]) \
-                if f.merge else spec.widths[c]
+        heights: dict[int, float] = {}
+        for r, f, width in self._height_fields:
             if f.height:
                 heights[r] = max(heights.get(r, 0), f.height)  # no prefill on this path: the field is blank
             elif f.locked and f.type != "money" and f.style != "unit_line" and W._lines(locked[f.name], width) > 1:
@@ -250,22 +294,22 @@ class Skeleton:
             strings[0] += 1
             return f'<c r="{ref}"{s} t="s"><v>{idx}</v></c>'
 
-        def fill(sheet: _Sheet, cells: dict) -> bytes:
+        def fill(sheet: _Sheet, cells: dict) -> tuple:
             out = []
-            for p in sheet.parts:
+            for p in sheet.parts[1:-1]:
                 if p.__class__ is str:
                     out.append(p)
                 elif p[0] == "cell":
                     out.append(cell(p[1], p[2], cells[p[1]]))
                 else:
                     out.append(_row_tag(p[1], p[2], heights.get(p[1])))
-            return "".join(out).encode()
+            return sheet.pieces.build(["".join(out).encode()])
 
         form = fill(self.form, values)
         meta_xml = fill(self.meta, meta_values)
         tag = re.sub(r'count="\d+"', f'count="{self._sst_count + strings[0]}"', self._sst_tag)
         tag = re.sub(r'uniqueCount="\d+"', f'uniqueCount="{n_const + len(added)}"', tag)
-        sst = (self._sst_head + tag + "".join(self._sst_const) + "".join(added) + "</sst>").encode()
+        sst = self._sst.build([(self._sst_head + tag).encode(), ("".join(added) + "</sst>").encode()])
         variable = {self.form_part: form, self.meta_part: meta_xml, "xl/sharedStrings.xml": sst}
         return self._zip(variable)
 
@@ -286,8 +330,7 @@ class Skeleton:
                 if name == "docProps/core.xml":
                     data, crc, size = self._core_member()
                 else:
-                    raw = variable[name]
-                    data, crc, size = _deflate(raw), zlib.crc32(raw), len(raw)
+                    data, crc, size = variable[name]
                 header = _local_header(m.info, crc, len(data), size)
             out += (header, data)
             central.append(_central_header(m.info, crc, len(data), size, offset))
