@@ -37,6 +37,11 @@ class _Member:
     data: bytes = b""  # its compressed bytes
     crc: int = 0
     size: int = 0
+    fields: tuple = ()
+
+    def central(self, crc: int, csize: int, size: int, offset: int) -> bytes:
+        before, after, tail = self.fields or _central_fields(self.info)
+        return _CENTRAL.pack(*before, crc, csize, size, *after, offset) + tail
 
 
 def _deflate(raw: bytes) -> bytes:
@@ -81,8 +86,13 @@ class _Pieces:
 _SST_WRITER: list = []
 
 
+_PLAIN_TEXT = re.compile(r"[\x00-\x1f]|_x|^<r>|^\s|\s$")
+
+
 def _si_xml(text: str) -> str:
     """A shared string entry exactly as xlsxwriter writes it (escapes, _xHHHH_, xml:space)."""
+    if not _PLAIN_TEXT.search(text):  # the common case, without xlsxwriter's special cases
+        return "<si><t>" + text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;") + "</t></si>"
     if not _SST_WRITER:
         from xlsxwriter.sharedstrings import SharedStrings
 
@@ -161,6 +171,7 @@ class Skeleton:
 
     def __init__(self, spec: FormSpec, keys, password: str, slots: int | None):
         self.spec, self.password, self.slots = spec, password, slots
+        self.key = (spec, password, slots, keys, os.environ.get("SOURCE_DATE_EPOCH"))
         probe = _probe_row(dict.fromkeys(keys, ""))
         self.var_fields = [f for f in spec.fields if f.locked or (not f.default and f.name in probe)]
         self.const_inputs = [f.name for f in spec.fields if not f.locked and not f.default and f.name not in probe]
@@ -227,7 +238,7 @@ class Skeleton:
         variable_parts = {self.form_part, self.meta_part, "xl/sharedStrings.xml", "docProps/core.xml"}
         self.members = []
         for info in infos:
-            m = _Member(info)
+            m = _Member(info, fields=_central_fields(info))
             if info.filename not in variable_parts:
                 m.data, m.crc, m.size = _deflate(raw[info.filename]), zlib.crc32(raw[info.filename]), len(raw[info.filename])
                 m.header = _local_header(info, m.crc, len(m.data), m.size)
@@ -333,7 +344,7 @@ class Skeleton:
                     data, crc, size = variable[name]
                 header = _local_header(m.info, crc, len(data), size)
             out += (header, data)
-            central.append(_central_header(m.info, crc, len(data), size, offset))
+            central.append(m.central(crc, len(data), size, offset))
             offset += len(header) + len(data)
         cd = b"".join(central)
         end = struct.pack(zipfile.structEndArchive, zipfile.stringEndArchive, 0, 0,
@@ -346,21 +357,24 @@ def _entry_text(si: str) -> str:
     return unescape(m.group(1)) if m else ""
 
 
+_CENTRAL = struct.Struct(zipfile.structCentralDir)
+
+
 def _local_header(info: zipfile.ZipInfo, crc: int, csize: int, size: int) -> bytes:
     info.CRC, info.compress_size, info.file_size = crc, csize, size
     return info.FileHeader(False)
 
 
-def _central_header(info: zipfile.ZipInfo, crc: int, csize: int, size: int, offset: int) -> bytes:
+def _central_fields(info: zipfile.ZipInfo) -> tuple:
+    """The central directory entry of a member but for CRC, sizes and offset: (before, after, tail)."""
     dt = info.date_time
     dosdate = (dt[0] - 1980) << 9 | dt[1] << 5 | dt[2]
     dostime = dt[3] << 11 | dt[4] << 5 | (dt[5] // 2)
     name = info.filename.encode("ascii")
-    return struct.pack(zipfile.structCentralDir, zipfile.stringCentralDir, info.create_version,
-                       info.create_system, info.extract_version, info.reserved, info.flag_bits,
-                       info.compress_type, dostime, dosdate, crc, csize, size, len(name), len(info.extra),
-                       len(info.comment), 0, info.internal_attr, info.external_attr, offset) \
-        + name + info.extra + info.comment
+    return ((zipfile.stringCentralDir, info.create_version, info.create_system, info.extract_version, info.reserved,
+             info.flag_bits, info.compress_type, dostime, dosdate),
+            (len(name), len(info.extra), len(info.comment), 0, info.internal_attr, info.external_attr),
+            name + info.extra + info.comment)
 
 
 # -- the dispatch generate() uses ------------------------------------------------------------
@@ -409,7 +423,10 @@ def fast_template(spec: FormSpec, row: dict, *, password: str, slots: int | None
     (a spec or row the skeleton cannot stand for, or the fast path switched off)."""
     if os.environ.get(DISABLE_ENV) == "1":
         return None
-    keys = tuple(k for k in row if isinstance(k, str))
+    keys = tuple(k for k in row if k.__class__ is str)
+    last = _SKELETONS.get("last")
+    if last and last.spec is spec and last.key[1:] == (password, slots, keys, os.environ.get("SOURCE_DATE_EPOCH")):
+        return _render(last, row)  # the same form as the template before: no need to hash the spec
     key = (spec, password, slots, keys, os.environ.get("SOURCE_DATE_EPOCH"))
     sk = _SKELETONS.get(key)
     if sk is None:
@@ -421,6 +438,11 @@ def fast_template(spec: FormSpec, row: dict, *, password: str, slots: int | None
         _SKELETONS[key] = sk
     if sk is False:
         return None
+    _SKELETONS["last"] = sk
+    return _render(sk, row)
+
+
+def _render(sk: Skeleton, row: dict) -> bytes | None:
     try:
         return sk.render(row)
     except _Unsupported:
