@@ -510,13 +510,21 @@ def generate(spec: FormSpec, rows: list[dict], out_dir: Path, *, password: str, 
     out_dir.mkdir(parents=True, exist_ok=True)
     if jobs > 1 and len(rows) >= 50 * jobs:
         return _generate_parallel(spec, rows, out_dir, password, slots, prefill, progress, jobs, per_unit)
+    from .template_patch import fast_template
+
     paths = []
     for row in rows:
         folder = out_dir / unit_folder(row) if per_unit else out_dir
         path = folder / template_filename(spec, row)
         values = (prefill or {}).get(row.get(spec.key, ""))
+        # Without prefilled values a template is the form's skeleton with the row's cells patched in
+        # (template_patch); None means this one needs xlsxwriter.
+        data = None if values else fast_template(spec, row, password=password, slots=slots)
         with atomic_path(path) as tmp, open(tmp, "wb") as fh:
-            write_template(spec, row, fh, password=password, slots=slots, values=values)
+            if data is not None:
+                fh.write(data)
+            else:
+                write_template(spec, row, fh, password=password, slots=slots, values=values)
         paths.append(path)
         if progress:
             progress()
