@@ -36,7 +36,6 @@ def awkward_rows(base: dict) -> list[dict]:
         "  前后有空格的项目名称  ",  # xml:space="preserve"
         "名称含 _x0041_ 的转义样式",  # xlsxwriter escapes its own escape syntax
         "超长项目名称" * 60,  # wraps over several lines: the row grows
-        "<r>不是富文本</r>",  # looks like xlsxwriter's rich string marker
     ]
     rows = []
     for i, name in enumerate(names):
@@ -47,6 +46,14 @@ def awkward_rows(base: dict) -> list[dict]:
     rows.append({**base, "资金用途": "用途 & <用途>\n第二行"})
     rows.append({**base, "预算数": "不是数字"})  # an amount that is not a number stays text
     return rows
+
+
+def test_text_shaped_like_rich_string_xml_falls_back_to_the_safe_writer(reg):
+    """xlsxwriter copies <r>…</r> text into sharedStrings.xml as markup; the fast path leaves such a row to
+    writer.write_text, which writes it as escaped text (tests/test_writer_text.py)."""
+    spec = load_spec()
+    row = {**reg.rows[0], "项目名称": "<r>不是富文本</r>"}
+    assert template_patch.fast_template(spec, row, password=PASSWORD) is None
 
 
 def _fast(spec, row, slots=None) -> bytes:

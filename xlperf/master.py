@@ -258,6 +258,8 @@ def write_xlsx(path: Path, tables: dict, title: str = "绩效目标汇总", char
     """
     import xlsxwriter
 
+    from .writer import write_text
+
     MONEY_COLS = money_cols if money_cols is not None else _MONEY_COLS  # noqa: N806  (the table's own columns)
     PERCENT_COLS = percent_cols if percent_cols is not None else _PERCENT_COLS  # noqa: N806
     fast: dict[str, tuple[list, list]] = {}  # sheet XML part -> (columns, rows) streamed in after close
@@ -291,7 +293,7 @@ def write_xlsx(path: Path, tables: dict, title: str = "绩效目标汇总", char
                         fmt = fmt_money if c in MONEY_COLS else fmt_pct if c in PERCENT_COLS else fmt_num
                         ws.write_number(ri, ci, v, fmt)
                     else:
-                        ws.write_string(ri, ci, str(v), fmt_wrap if c in WRAP_COLS else None)
+                        write_text(ws, ri, ci, str(v), fmt_wrap if c in WRAP_COLS else None)
             ws.freeze_panes(1, 0)
             ws.autofilter(0, 0, max(1, min(len(rows), EXCEL_MAX_ROWS - 1)), len(cols) - 1)
             _print_setup(ws, name, cols, len(rows), title)

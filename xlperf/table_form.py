@@ -12,7 +12,7 @@ from . import __version__
 from .model import IndicatorRow, ReturnData, text
 from .spec import FormSpec, make_ref, parse_ref
 from .writer import (PROBLEMS_SHEET, FormValues, _Formats, _highlight, _put, _put_input, _set_properties,
-                     _text_height, _validation_for_field, _write_problems, format_source, generated_at)
+                     _text_height, _validation_for_field, _write_problems, format_source, generated_at, write_text)
 
 ROWS_KEY = "rows"  # FormValues.indicators[ROWS_KEY]: a table form's row values, in order
 
@@ -151,7 +151,7 @@ def _write_lists(wb, spec: FormSpec) -> dict[str, str]:
     ws = wb.add_worksheet(spec.lists_sheet)
     for ci, (name, items) in enumerate(lists.items()):
         for i, item in enumerate(items):
-            ws.write_string(i, ci, item)
+            write_text(ws, i, ci, item)
         letter = make_ref(0, ci)[:-1]
         refs[name] = f"='{spec.lists_sheet}'!${letter}$1:${letter}${len(items)}"
     ws.hide()
@@ -254,7 +254,7 @@ def _write_table(ws, spec: FormSpec, record: Record, values: FormValues, default
         return
     hr = spec.header_row - 1
     for c in spec.columns:
-        ws.write_string(hr, col0(c.col), header_text(spec, c), fmt.label)
+        write_text(ws, hr, col0(c.col), header_text(spec, c), fmt.label)
     typed_rows = values.indicators.get(ROWS_KEY, [])
     locked_rows = locked_row_values(spec, record)
     points_col = spec.role("points")
@@ -265,7 +265,7 @@ def _write_table(ws, spec: FormSpec, record: Record, values: FormValues, default
         for c in spec.columns:
             cc = col0(c.col)
             if c.locked:
-                ws.write_string(r, cc, row_locked[c.name], fmt.locked_text)
+                write_text(ws, r, cc, row_locked[c.name], fmt.locked_text)
                 continue
             value = typed.get(c.name, "")
             if value in (None, "") and points_col is not None and c.name == points_col.name and i < len(default_points):
@@ -275,7 +275,7 @@ def _write_table(ws, spec: FormSpec, record: Record, values: FormValues, default
             if value is None or value == "":
                 ws.write_blank(r, cc, None, style)
             elif value.__class__ is str:
-                ws.write_string(r, cc, value, style)
+                write_text(ws, r, cc, value, style)
             else:
                 ref = make_ref(r, cc)
                 _put_input(ws, ref, "", value, style, fmt, "left", values.formats.get(ref, ""))
@@ -291,7 +291,7 @@ def _write_table(ws, spec: FormSpec, record: Record, values: FormValues, default
         if end > 0:
             ws.merge_range(tr, 0, tr, end, spec.total_label, fmt.label)
         else:
-            ws.write_string(tr, 0, spec.total_label, fmt.label)
+            write_text(ws, tr, 0, spec.total_label, fmt.label)
         for name, ref in total_refs(spec, n_rows).items():
             column = spec.column(name)
             r, c = parse_ref(ref)
@@ -332,7 +332,7 @@ def _write_guide(wb, spec: FormSpec, fmt: _Formats):
     ws.set_paper(9)
     ws.fit_to_pages(1, 0)
     for i, (kind, line) in enumerate(guide_lines(spec)):
-        ws.write_string(i, 0, line, {"h": fmt.head, "b": fmt.bold}.get(kind, fmt.plain))
+        write_text(ws, i, 0, line, {"h": fmt.head, "b": fmt.bold}.get(kind, fmt.plain))
     ws.protect()
 
 
@@ -377,8 +377,8 @@ def _write_meta(wb, spec: FormSpec, record: Record, extra: dict, password: str):
         **{k: str(v) for k, v in extra.items()},
     }
     for i, (k, v) in enumerate(meta.items()):
-        ws.write_string(i, 0, k)
-        ws.write_string(i, 1, v[:32000])
+        write_text(ws, i, 0, k)
+        write_text(ws, i, 1, v[:32000])
     ws.protect(password)
     ws.very_hidden()
 

@@ -93,6 +93,8 @@ def _si_xml(text: str) -> str:
     """A shared string entry exactly as xlsxwriter writes it (escapes, _xHHHH_, xml:space)."""
     if not _PLAIN_TEXT.search(text):  # the common case, without xlsxwriter's special cases
         return "<si><t>" + text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;") + "</t></si>"
+    if text.startswith("<r>") and text.endswith("</r>"):
+        raise _Unsupported  # xlsxwriter would copy it unescaped: the writer's own path writes it safely
     if not _SST_WRITER:
         from xlsxwriter.sharedstrings import SharedStrings
 

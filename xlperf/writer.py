@@ -120,6 +120,17 @@ class _Formats:
         return self._variants[key]
 
 
+def write_text(ws, row: int, col: int, value: str, fmt=None) -> None:
+    """Write text as text. xlsxwriter copies a string that starts with <r> and ends with </r> into
+    sharedStrings.xml unescaped (it takes it for rich-string XML of its own), so such a registry or unit
+    text could inject XML into the workbook: it is written as a rich string of plain runs instead, which
+    xlsxwriter escapes; the cell's value is the same text."""
+    if value.startswith("<r>") and value.endswith("</r>"):
+        ws.write_rich_string(row, col, value[:1], value[1:2], value[2:], *([fmt] if fmt is not None else []))
+    else:
+        ws.write_string(row, col, value, fmt)
+
+
 def _put(ws, ref: str, merge: str, value, fmt):
     """Write one value (text always as a string, never a formula) into a cell or merged range."""
     if merge and merge.split(":")[0] != merge.split(":")[-1]:
@@ -131,7 +142,7 @@ def _put(ws, ref: str, merge: str, value, fmt):
     elif isinstance(value, (int, float)) and not isinstance(value, bool):
         ws.write_number(r, c, value, fmt)
     else:
-        ws.write_string(r, c, str(value), fmt)
+        write_text(ws, r, c, str(value), fmt)
 
 
 _DATE_FORMAT = {"datetime": "yyyy-mm-dd hh:mm:ss", "date": "yyyy-mm-dd", "time": "hh:mm:ss"}
@@ -191,7 +202,7 @@ def _write_lists(wb, spec: FormSpec) -> dict[str, str]:
     ws = wb.add_worksheet(spec.lists_sheet)
     for col, (name, items) in enumerate(lists.items()):
         for i, item in enumerate(items):
-            ws.write_string(i, col, item)
+            write_text(ws, i, col, item)
         refs[name] = _list_ref(spec, col, len(items))
     ws.hide()
     return refs
@@ -274,7 +285,7 @@ def _write_form_sheet(wb, ws, spec: FormSpec, row: dict, values: FormValues, slo
 def _write_indicator_table(ws, spec: FormSpec, values: FormValues, slots: int, fmt: _Formats, lists):
     hr = spec.header_row - 1
     for i, h in enumerate(spec.headers):
-        ws.write_string(hr, i, h, fmt.label)
+        write_text(ws, hr, i, h, fmt.label)
     rows = spec.slot_rows(slots)
     c1, c2 = (parse_ref(spec.level1_col + "1")[1], parse_ref(spec.level2_col + "1")[1])
     for g in spec.groups:
@@ -294,7 +305,7 @@ def _write_indicator_table(ws, spec: FormSpec, values: FormValues, slots: int, f
             if v is None or v == "":
                 ws.write_blank(s.row0, cc, None, fmt.input_text)
             elif v.__class__ is str:
-                ws.write_string(s.row0, cc, v, fmt.input_text)
+                write_text(ws, s.row0, cc, v, fmt.input_text)
             else:  # a number or a date as the unit typed it (a feedback workbook)
                 ref = make_ref(s.row0, cc)
                 _put_input(ws, ref, "", v, fmt.input_text, fmt, "left",
@@ -309,7 +320,7 @@ def _merge_or_write(ws, r1, r2, c, text, fmt):
     if r2 > r1:
         ws.merge_range(r1, c, r2, c, text, fmt)
     else:
-        ws.write_string(r1, c, text, fmt)
+        write_text(ws, r1, c, text, fmt)
 
 
 def _write_section(ws, spec, sec, values: FormValues, fmt: _Formats):
@@ -319,13 +330,13 @@ def _write_section(ws, spec, sec, values: FormValues, fmt: _Formats):
     for i in range(sec.slots):
         r = sec.first_row - 1 + i
         item = items[i] if i < len(items) else {}
-        ws.write_string(r, 0, f"（{_CN_NUM[i] if i < len(_CN_NUM) else i + 1}）", fmt.label) if tc != 0 else None
+        write_text(ws, r, 0, f"（{_CN_NUM[i] if i < len(_CN_NUM) else i + 1}）", fmt.label) if tc != 0 else None
         title = item.get("标题", "")
-        ws.write_string(r, tc, title, fmt.input_text) if title else ws.write_blank(r, tc, None, fmt.input_text)
+        write_text(ws, r, tc, title, fmt.input_text) if title else ws.write_blank(r, tc, None, fmt.input_text)
         text = item.get("内容", "")
         if end > xc:
             ws.merge_range(r, xc, r, end, "", fmt.input_text)
-        ws.write_string(r, xc, text, fmt.input_text) if text else ws.write_blank(r, xc, None, fmt.input_text)
+        write_text(ws, r, xc, text, fmt.input_text) if text else ws.write_blank(r, xc, None, fmt.input_text)
         ws.set_row(r, _text_height(text, sum(spec.widths[xc:end + 1]), base=90))
     ws.data_validation(sec.first_row - 1, xc, sec.first_row - 2 + sec.slots, xc,
                        {"validate": "any", "input_title": sec.name[:32], "input_message": f"{sec.name}：每行一项，左侧填标题，右侧填内容。"})
@@ -377,8 +388,8 @@ def _write_meta(wb, spec: FormSpec, row: dict, slots: int, extra: dict, password
         **{k: str(v) for k, v in extra.items()},
     }
     for i, (k, v) in enumerate(meta.items()):
-        ws.write_string(i, 0, k)
-        ws.write_string(i, 1, v)
+        write_text(ws, i, 0, k)
+        write_text(ws, i, 1, v)
     ws.protect(password)
     ws.very_hidden()
 
@@ -391,7 +402,7 @@ def _write_guide(wb, spec: FormSpec, fmt: _Formats):
     ws.set_paper(9)  # A4, one page wide: the long lines wrap instead of running onto a second page
     ws.fit_to_pages(1, 0)
     for i, (kind, line) in enumerate(guide_lines(spec)):
-        ws.write_string(i, 0, line, {"h": fmt.head, "b": fmt.bold}.get(kind, fmt.plain))
+        write_text(ws, i, 0, line, {"h": fmt.head, "b": fmt.bold}.get(kind, fmt.plain))
     ws.protect()
 
 
@@ -445,13 +456,13 @@ def _write_problems(ws, problems: list, fmt: _Formats) -> None:
     cols = list(problems[0].keys())
     widths = [_PROBLEM_WIDTHS.get(c, _MESSAGE_WIDTH) for c in cols]
     for ci, c in enumerate(cols):
-        ws.write_string(0, ci, c, fmt.label)
+        write_text(ws, 0, ci, c, fmt.label)
         ws.set_column(ci, ci, widths[ci])
     for ri, p in enumerate(problems, start=1):
         lines = 1
         for ci, c in enumerate(cols):
             v = str(p.get(c, ""))
-            ws.write_string(ri, ci, v, fmt.cell)
+            write_text(ws, ri, ci, v, fmt.cell)
             lines = max(lines, _lines(v, widths[ci]))
         if lines > 1:  # spreadsheets do not grow a row for wrapped text they did not type themselves
             ws.set_row(ri, 15 * lines + 4)
