@@ -64,6 +64,8 @@ def test_from_table_defaults_the_optional_thresholds():
     del t['overshoot'], t['execution_reason_below']
     rules = ScoringRules.from_table(t)
     assert (rules.overshoot, rules.execution_reason_below) == (1.3, 0.9)
+    direct = ScoringRules(10, RULES.level1_points, RULES.qualitative, RULES.grades)
+    assert (direct.overshoot, direct.execution_reason_below) == (1.3, 0.9)
 
 
 def _with(**changes):
@@ -100,6 +102,8 @@ BAD_TABLES = [
     (_with(grades=['优', '差']), 'grades[0]'),
     (_with(overshoot=0.9), 'overshoot'),
     (_with(execution_reason_below=90), 'execution_reason_below'),
+    (_with(execution_reason_below=1.5), 'execution_reason_below'),
+    (_with(grades=[{'name': '优', 'min': 90}, {'name': '差', 'min': 0.5}]), 'min 0'),
     ([('funds_points', 10)], 'table'),
 ]
 
@@ -148,6 +152,12 @@ INDICATOR_CASES = [
     ('≥0', '0', '', 10, 10, 'full'),
     ('≥0', '5', '', 10, 10, 'full'),
     ('≥10', '0', '', 10, 0, 'zero'),
+    ('≥0', '-5', '', 10, 0, 'zero'),
+    ('≥0.5', '0.25', '', 10, 5, 'partial'),
+    ('≤0.5', '1', '', 10, 5, 'partial'),
+    ('＝0.5', '0.4', '', 10, 8, 'partial'),
+    ('＝-100', '-80', '', 10, 8, 'partial'),
+    ('＝-100', '80', '', 10, 0, 'zero'),
     ('≤0', '0', '', 10, 10, 'full'),
     ('≤0', '3', '', 10, 0, 'zero'),
     ('＝0', '0', '', 10, 10, 'full'),
@@ -205,6 +215,7 @@ def test_score_indicator_case_by_case(target, actual, actual_format, points, sco
     assert result.points == points
     assert result.loses_points == (outcome in ('partial', 'zero'))
     assert (result.ratio is None) == (outcome == 'unscorable')
+    assert result.ratio is None or 0 <= result.ratio <= 1
 
 
 def test_ratio_is_the_fraction_earned_before_rounding():
@@ -242,6 +253,7 @@ def test_an_already_parsed_value_is_scored_as_given():
     ('≥50%', '65%', False),       # exactly 130 %: not beyond
     ('＞50%', '70%', True),
     ('≥0', '5', False),           # no target to be low against
+    ('≥0.5', '1', True),
     ('≤50%', '90%', False),       # only floors can be set too low
     ('50%', '90%', False),
     ('≥50%', '90人', False),      # unscorable rows do not warn
@@ -281,6 +293,7 @@ def test_full_marks_for_odd_points_stay_within_them(points, expected):
 def test_zero_points_keep_the_outcome_of_the_attainment():
     assert score_indicator('≥95%', '90%', 0, RULES).outcome == 'partial'
     assert score_indicator('≥95%', '96%', 0, RULES).outcome == 'full'
+    assert score_indicator('≥95%', '0%', 0, RULES).outcome == 'zero'
 
 
 # --- properties ----------------------------------------------------------------------------
@@ -382,6 +395,8 @@ def test_tiny_group_points_are_never_split_below_zero():
     points = default_points(['甲'] * 4 + ['乙'], rules)
     assert all(p >= 0 for p in points)
     assert cents(points[:4]) == Decimal('0.02') and cents(points) == 100
+    assert points[:4] == [0, 0, 0, 0.02]                          # rounded down, not below zero
+    assert default_points(['甲'] * 3 + ['乙'], rules)[:3] == [0.01, 0.01, 0]  # half up while the last stays ≥ 0
 
 
 def test_groups_with_zero_points_share_a_missing_group_equally():
@@ -423,6 +438,9 @@ def test_default_points_total_exactly_the_indicator_points(rows):
     ('100', 50, None, 0),
     (float('nan'), 50, None, 0),
     (100, float('inf'), None, 0),
+    (0.5, 0.25, 0.5, 5),            # a budget under 1 is still a budget
+    (1e-300, 1e300, math.inf, 10),  # absurd, but capped and never raising
+    (1e-300, -1e300, -math.inf, 0),
 ])
 def test_score_funds(budget, executed, rate, score):
     result = score_funds(budget, executed, 10)
