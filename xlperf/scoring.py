@@ -59,9 +59,9 @@ class ScoringRules:
         level1_points = _named_numbers(table['level1_points'], 'level1_points', low=0)
         qualitative = _named_numbers(table['qualitative'], 'qualitative', low=0, high=1)
         grades = _grades(table['grades'])
-        overshoot = _number(table.get('overshoot', 1.3), 'overshoot', low=1)
-        below = _number(table.get('execution_reason_below', 0.9), 'execution_reason_below',
-                        low=0, high=1)
+        overshoot = _number(table.get('overshoot', cls.overshoot), 'overshoot', low=1)
+        below = _number(table.get('execution_reason_below', cls.execution_reason_below),
+                        'execution_reason_below', low=0, high=1)
         total = _dec(funds_points) + sum(_dec(p) for p in level1_points.values())
         if total != 100:
             raise ValueError(f'[scoring]: funds_points + level1_points must total 100, not '
@@ -218,9 +218,7 @@ def score_funds(full_year_budget: object, executed: object, points: object) -> F
     budget, spent = _finite_number(full_year_budget), _finite_number(executed)
     if budget is None or budget <= 0 or spent is None:
         return FundsScore(None, 0.0, usable_points)
-    rate = spent / budget
-    if not math.isfinite(rate):  # a huge amount over a tiny budget
-        rate = math.inf if rate > 0 else 0.0
+    rate = spent / budget  # ±inf only for an absurd amount over a tiny budget; the score stays capped
     return FundsScore(rate, _capped_score(rate, usable_points), usable_points)
 
 
