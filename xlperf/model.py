@@ -69,6 +69,8 @@ class ReturnData:
     sections: dict = field(default_factory=dict)  # name -> list of {"标题", "内容", "ref"}
     formulas: dict = field(default_factory=dict)  # A1 ref -> formula text (input cells only)
     number_formats: dict = field(default_factory=dict)  # A1 ref -> format code, numeric indicator cells
+    # Set for a record read from a sub-master (xlperf.collection): the master's cells and the original provenance
+    origin: dict = field(default_factory=dict)
 
     @property
     def key(self) -> str:
@@ -121,6 +123,7 @@ class FileResult:
     mtime: float = 0.0
     sha256: str = ""
     source: str = ""  # the file system path, to open the file again (may hold surrogate escapes)
+    records: list = field(default_factory=list)  # a sub-master's projects, one FileResult each (xlperf.collection)
 
     def __post_init__(self):
         if not self.source:
