@@ -66,7 +66,7 @@ def _table(wb, sheet: str, wanted: list, res: FileResult) -> tuple[list, dict] |
         index.setdefault(name, i)
     for col in wanted:
         if col not in index:
-            res.add(Issue.make("E144", sheet, "1", sheet_name=sheet, column=col))
+            res.add(Issue.make("E144", sheet, "", sheet_name=sheet, column=col))
             return None
     return rows[1:], index
 

@@ -67,7 +67,7 @@ def project_rows(report: Report) -> list[dict]:
         row.update({"涉密": text(f.get("涉密")) or "否", "绩效目标": text(f.get("绩效目标")),
                     "指标数": len(d.indicators), "提示数": len(res.warnings), "来源文件": res.path,
                     "来源工作表": d.sheet, "来源单元格": d.refs.get("项目编码", ""),
-                    "年度": text(d.meta.get("year"))})
+                    "年度": text(d.meta.get("year")), VIA_COLUMN: ""})
         if d.origin:  # a sub-master's row: the original return's place as that master recorded it
             o = d.origin
             row.update({"来源文件": o["file"], "来源工作表": o["file_sheet"], "来源单元格": o["file_cell"],
@@ -96,7 +96,7 @@ def indicator_rows(report: Report) -> list[dict]:
                          "绩效指标描述": text(v.get("绩效指标描述")), "计算符号": symbol, "指标值": value,
                          "计量单位": unit, "指标值确定依据": text(v.get("指标值确定依据")), "涉密": secret,
                          "原始指标值": text(raw), "来源文件": res.path, "来源工作表": d.sheet,
-                         "来源单元格": f"{refs[0]}:{refs[-1]}"})
+                         "来源单元格": f"{refs[0]}:{refs[-1]}", VIA_COLUMN: ""})
             if d.origin:
                 file, sheet, cell = origins[k] if k < len(origins) else ("", "", "")
                 rows[-1].update({"来源文件": file, "来源工作表": sheet, "来源单元格": cell,
