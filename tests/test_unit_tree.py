@@ -234,6 +234,13 @@ def test_master_without_or_with_forged_metadata_is_refused_clearly(tree):
         for f in by_path["old_year"])
     for name in ("no_meta", "forged_kind", "unknown_form", "no_column", "no_sheet"):
         assert [f["status"] for f in by_path[name]] == ["rejected"], name  # one entry: nothing of it is used
+    import jsonschema
+
+    from conftest import ROOT
+
+    schema = json.loads((ROOT / "docs" / "report.schema.json").read_text(encoding="utf-8"))
+    jsonschema.validate(report, schema)  # a broken master's entry (kind master) is in the documented shape
+    assert {f["kind"] for f in report["files"] if Path(f["path"]).stem == "no_sheet"} == {"master"}
     # the batch went on: the direct return is in the master, nothing of the broken masters is
     assert [p["项目编码"] for p in _table(master, "项目汇总")] == list(tree["returns"]["C"])
 
