@@ -50,7 +50,9 @@ def table(ws) -> list[dict]:
 
 
 def test_sheets_in_their_contract_order(master):
-    assert master.sheetnames == MASTER_SHEETS
+    # the contract sheets in their order, then the master's own metadata, very hidden (xlperf.collection)
+    assert master.sheetnames == MASTER_SHEETS + ["_xlperf_master"]
+    assert [ws.sheet_state for ws in master.worksheets] == ["visible"] * len(MASTER_SHEETS) + ["veryHidden"]
 
 
 def test_amounts_and_plan_are_numbers_with_formats(master):
@@ -117,8 +119,8 @@ def width(ws, col: int) -> float:
 
 
 def test_every_sheet_prints_as_a_report(master):
-    trailing = {"来源文件", "来源工作表", "来源单元格", "年度"}
-    for ws in master.worksheets:
+    trailing = {"来源文件", "来源工作表", "来源单元格", "年度", "来源汇总表"}
+    for ws in [ws for ws in master.worksheets if ws.sheet_state == "visible"]:  # not the hidden metadata
         ps = ws.page_setup
         assert (ps.orientation, str(ps.paperSize), ps.fitToWidth in (None, 1), ps.fitToHeight) == (
             "landscape", "9", True, 0), ws.title
@@ -445,7 +447,7 @@ def test_indicator_rows_split_every_kind_of_value():
                        "三级指标": ir.values["三级指标"], "绩效指标描述": ir.values["绩效指标描述"], "计算符号": "≥",
                        "指标值": 100.0, "计量单位": "本", "指标值确定依据": ir.values["指标值确定依据"], "涉密": "否",
                        "原始指标值": "≥100本", "来源文件": "in/ok.xlsx", "来源工作表": SPEC.sheet,
-                       "来源单元格": f"{ir.refs['三级指标']}:{ir.refs['指标值确定依据']}"}
+                       "来源单元格": f"{ir.refs['三级指标']}:{ir.refs['指标值确定依据']}", "来源汇总表": ""}
     split = [(r["计算符号"], r["指标值"], r["计量单位"], r["原始指标值"]) for r in rows[1:4]]
     assert split == [(QUALITATIVE, "达成预期指标", "", "达成预期指标"), ("", "是否", "", "是否"), ("＝", 95.0, "%", "0.95")]
     assert {r["涉密"] for r in rows[len(irs):]} == {"是"}

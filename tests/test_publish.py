@@ -261,13 +261,16 @@ def test_master_carries_the_year_and_print_setup(round2):
     wb = openpyxl.load_workbook(round2["full"])
     ws = wb["项目汇总"]
     head = [c.value for c in ws[1]]
-    assert head[-1] == "年度" and {ws.cell(r, len(head)).value for r in range(2, ws.max_row + 1)} == {YEAR}
+    # 年度 was the last column; 来源汇总表 (collection up a unit tree) was added after it, never before
+    assert head[-2:] == ["年度", "来源汇总表"]
+    assert {ws.cell(r, len(head) - 1).value for r in range(2, ws.max_row + 1)} == {YEAR}
     assert wb.properties.title == f"{YEAR}年绩效目标汇总"
     with zipfile.ZipFile(round2["full"]) as zf:
         book = zf.read("xl/workbook.xml").decode()
         names = re.findall(r'<definedName name="_xlnm.Print_Titles" localSheetId="(\d+)"', book)
-        assert sorted(map(int, names)) == list(range(len(wb.sheetnames)))
-        for i, name in enumerate(wb.sheetnames, start=1):
+        shown = [n for n in wb.sheetnames if wb[n].sheet_state == "visible"]  # not the hidden metadata, last
+        assert sorted(map(int, names)) == list(range(len(shown))) and wb.sheetnames[:len(shown)] == shown
+        for i, name in enumerate(shown, start=1):
             xml = zf.read(f"xl/worksheets/sheet{i}.xml").decode()
             setup = re.search(r"<pageSetup [^>]*>", xml).group(0)
             assert 'paperSize="9"' in setup and 'orientation="landscape"' in setup, (name, setup)

@@ -350,8 +350,10 @@ def test_unit_form_picture(unit, unit_pdf, work):
 
 def test_master_sheets_and_numbers(master_inspected, round_master, registry_rows):
     require_soffice()
-    names = [s["name"] for s in master_inspected["sheets"]]
+    names = [s["name"] for s in master_inspected["sheets"] if s["visible"]]
     assert names == list(MASTER_SHEETS)
+    # the master's own metadata (collection up a unit tree) is last and hidden from the officer
+    assert [(s["name"], s["visible"]) for s in master_inspected["sheets"]][-1] == ("_xlperf_master", False)
     summary = table(sheet_of(master_inspected, "项目汇总")["cells"])
     assert sorted(r["项目编码"] for r in summary) == round_master["accepted"]
     budget = {r["项目编码"]: r for r in registry_rows}

@@ -165,7 +165,8 @@ def write_feedback(res: FileResult, registry: Registry, out_dir: Path, password:
 
 def wants_feedback(res: FileResult) -> bool:
     """Rejected and not set aside: a duplicate (W207) or superseded return (W208) gets none, its kept twin does."""
-    return res.status == "rejected" and not any(i.severity == "skip" for i in res.issues)
+    return res.status == "rejected" and not any(i.severity == "skip" for i in res.issues) and not (
+        res.data is not None and res.data.origin)  # a sub-master's row goes back to that master's sender, not here
 
 
 def write_all_feedback(results: list, registry: Registry, out_dir: Path, password: str, lang: str = "zh",

@@ -11,6 +11,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from .atomic import atomic_path
+from .collection import META_SHEET, VIA_COLUMN
 from .pipeline import Report
 from .registry import Registry, money
 from .rules import parse_value, text
@@ -20,9 +21,11 @@ SHEETS = ("项目汇总", "绩效指标", "问题清单", "未报送", "概览",
 EXCEL_MAX_ROWS = 1_048_576
 PLAN = ("3月底", "6月底", "10月底", "12月底")
 PROJECT_COLUMNS = ["单位编码", "单位名称", "项目编码", "项目名称", "预算数", "财政资金", "其他资金", "资金用途",
-                   *PLAN, "涉密", "绩效目标", "指标数", "提示数", "来源文件", "来源工作表", "来源单元格", "年度"]
+                   *PLAN, "涉密", "绩效目标", "指标数", "提示数", "来源文件", "来源工作表", "来源单元格", "年度",
+                   VIA_COLUMN]
 INDICATOR_COLUMNS = ["项目编码", "项目名称", "一级指标", "二级指标", "三级指标", "绩效指标描述", "计算符号", "指标值",
-                     "计量单位", "指标值确定依据", "涉密", "原始指标值", "来源文件", "来源工作表", "来源单元格"]
+                     "计量单位", "指标值确定依据", "涉密", "原始指标值", "来源文件", "来源工作表", "来源单元格",
+                     VIA_COLUMN]
 ISSUE_COLUMNS = ["来源文件", "状态", "项目编码", "代码", "级别", "工作表", "单元格", "说明"]
 MISSING_COLUMNS = ["单位编码", "单位名称", "项目编码", "项目名称", "预算数", "情况", "来源文件"]
 UNIT_COLUMNS = ["单位编码", "单位名称", "部分", "序号", "标题", "内容", "来源文件", "来源工作表", "来源单元格"]
@@ -65,7 +68,11 @@ def project_rows(report: Report) -> list[dict]:
         row.update({"涉密": text(f.get("涉密")) or "否", "绩效目标": text(f.get("绩效目标")),
                     "指标数": len(d.indicators), "提示数": len(res.warnings), "来源文件": res.path,
                     "来源工作表": d.sheet, "来源单元格": d.refs.get("项目编码", ""),
-                    "年度": text(d.meta.get("year"))})
+                    "年度": text(d.meta.get("year")), VIA_COLUMN: ""})
+        if d.origin:  # a sub-master's row: the original return's place as that master recorded it
+            o = d.origin
+            row.update({"来源文件": o["file"], "来源工作表": o["file_sheet"], "来源单元格": o["file_cell"],
+                        VIA_COLUMN: _via(res.path, o)})
         rows.append(row)
     rows.sort(key=lambda r: (r["单位编码"], r["项目编码"]))
     return rows
@@ -78,25 +85,39 @@ def indicator_rows(report: Report) -> list[dict]:
             continue
         d = res.data
         secret = text(d.fields.get("涉密")) or "否"
-        for ir in d.indicators:
+        origins = d.origin.get("indicators", []) if d.origin else []
+        for k, ir in enumerate(d.indicators):
             v = ir.values
             raw = v.get("指标值")
             pr = parse_value(raw, number_format=d.number_formats.get(ir.refs.get("指标值", ""), ""))
-            iv = pr.value
-            if iv is None:
-                symbol, value, unit = "", text(raw), ""
-            elif iv.symbol == QUALITATIVE:
-                symbol, value, unit = QUALITATIVE, iv.text, ""
-            else:
-                symbol, value, unit = iv.symbol, iv.number, iv.unit
+            symbol, value, unit = indicator_row_value(pr, raw)
             refs = list(ir.refs.values())
             rows.append({"项目编码": text(d.fields.get("项目编码")), "项目名称": text(d.fields.get("项目名称")),
                          "一级指标": ir.level1, "二级指标": ir.level2, "三级指标": text(v.get("三级指标")),
                          "绩效指标描述": text(v.get("绩效指标描述")), "计算符号": symbol, "指标值": value,
                          "计量单位": unit, "指标值确定依据": text(v.get("指标值确定依据")), "涉密": secret,
                          "原始指标值": text(raw), "来源文件": res.path, "来源工作表": d.sheet,
-                         "来源单元格": f"{refs[0]}:{refs[-1]}"})
+                         "来源单元格": f"{refs[0]}:{refs[-1]}", VIA_COLUMN: ""})
+            if d.origin:
+                file, sheet, cell = origins[k] if k < len(origins) else ("", "", "")
+                rows[-1].update({"来源文件": file, "来源工作表": sheet, "来源单元格": cell,
+                                 VIA_COLUMN: _via(res.path, d.origin)})
     return rows
+
+
+def _via(path: str, origin: dict) -> str:
+    """The sub-master a row came through; a chain when that master had it from one of its own."""
+    return f"{path} > {origin['via']}" if origin.get("via") else path
+
+
+def indicator_row_value(pr, raw) -> tuple:
+    """(计算符号, 指标值, 计量单位) of the master's indicator row, from the parsed cell and its raw value."""
+    iv = pr.value
+    if iv is None:
+        return "", text(raw), ""
+    if iv.symbol == QUALITATIVE:
+        return QUALITATIVE, iv.text, ""
+    return iv.symbol, iv.number, iv.unit
 
 
 def issue_rows(report: Report, lang: str = "zh") -> list[dict]:
@@ -210,7 +231,7 @@ def build_tables(report: Report, registry: Registry, lang: str = "zh") -> dict[s
 WRAP_COLS = {"项目名称", "资金用途", "绩效目标", "三级指标", "绩效指标描述", "指标值确定依据", "说明", "内容", "标题",
              "原始指标值", "单位名称", "情况"}
 WRAP_WIDTH = 24
-TRAILING_UNPRINTED = {"来源文件", "来源工作表", "来源单元格", "年度"}  # (年度 is in every page header)
+TRAILING_UNPRINTED = {"来源文件", "来源工作表", "来源单元格", "年度", VIA_COLUMN}  # (年度 is in every page header)
 _WIDE = re.compile(r"[\u1100-\u115f\u2e80-\ua4cf\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff60\uffe0-\uffe6]")
 
 
@@ -248,8 +269,8 @@ def _hf(s: str) -> str:
     return s.replace("&", "&&")
 
 
-def write_xlsx(path: Path, tables: dict, title: str = "绩效目标汇总", chart=None, money_cols: set | None = None,
-               percent_cols: set | None = None) -> None:
+def write_xlsx(path: Path, tables: dict, title: str = "绩效目标汇总", meta: dict | None = None, chart=None,
+               money_cols: set | None = None, percent_cols: set | None = None) -> None:
     """Write the master with xlsxwriter: strings as strings, numbers as numbers, never a formula.
 
     xlsxwriter lays out the workbook (formats, widths, frozen headers, filters, the 概览 chart); the data
@@ -299,6 +320,12 @@ def write_xlsx(path: Path, tables: dict, title: str = "绩效目标汇总", char
             _print_setup(ws, name, cols, len(rows), title)
             if name == "概览" and rows:
                 (chart or _chart)(wb, ws, len(rows) - 1)
+        if meta:  # after the tables: their sheet numbers, which _splice_rows relies on, stay as they were
+            ws = wb.add_worksheet(META_SHEET)
+            for i, (k, v) in enumerate(meta.items()):
+                write_text(ws, i, 0, k)
+                write_text(ws, i, 1, str(v))
+            ws.very_hidden()
         wb.close()
         styles = {c: fmt_money.xf_index or 0 for c in MONEY_COLS} | {c: fmt_pct.xf_index or 0 for c in PERCENT_COLS} \
             | {c: fmt_wrap.xf_index or 0 for c in WRAP_COLS}
@@ -494,14 +521,19 @@ def _write_master(out: Path, report: Report, registry: Registry, formats: tuple[
     written = []
     too_big = any(len(rows) >= EXCEL_MAX_ROWS for _c, rows in tables.values())
     if "xlsx" in formats and spec is not None:
+        from .collection import master_meta
+
         chart_column = next((d["chart"] for d in spec.masters if d.get("chart")), "")
         year = round_year(report)
         write_xlsx(out, tables, f"{year}年{spec.round_name}汇总" if year else f"{spec.round_name}汇总",
+                   master_meta(report, registry, tables),
                    chart=cycle_master.chart(chart_column) if chart_column else None,
                    money_cols=cycle_master.money_columns(spec, tables), percent_cols=cycle_master.share_columns(tables))
         written.append(str(out))
     elif "xlsx" in formats:
-        write_xlsx(out, tables, master_title(round_year(report)))
+        from .collection import master_meta
+
+        write_xlsx(out, tables, master_title(round_year(report)), master_meta(report, registry, tables))
         written.append(str(out))
     extra = list(f for f in formats if f in ("csv", "parquet"))
     if too_big:

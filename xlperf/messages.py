@@ -89,6 +89,15 @@ ISSUES: dict[str, tuple[str, str, str]] = {
     "E313": ("error", "锁定内容“{field}”被修改：应为“{expected}”，实际为“{found}”（锁定内容来自已批复的绩效目标，不得修改）", "locked content '{field}' was changed: expected '{expected}', found '{found}' (it comes from the approved targets and must not change)"),
     "E314": ("error", "模板标识中的行数（rows）缺失或无效，无法确认表格范围，请使用下发的模板", "the template metadata has no valid row count (rows): use the template you were sent"),
     "E315": ("error", "本轮收集的是“{expected}”，此文件是“{found}”（{form}）", "this round collects '{expected}'; this file is '{found}' ({form})"),
+    # -- collection up a unit tree: sub-masters sent with the returns (xlperf.collection) --
+    "E141": ("error", "这是汇总表（有“{sheets}”工作表），但缺少 xlperf 的隐藏元数据表 {meta_sheet}，无法确认它由 xlperf 汇总生成：请下级单位用 xlperf consolidate 重新生成汇总表后报送", "this is a master (it has the sheets {sheets}) without xlperf's hidden metadata sheet {meta_sheet}, so where it comes from cannot be told: have the sub-unit produce it again with xlperf consolidate"),
+    "E142": ("error", "汇总表元数据“{key}”无效：为“{found}”，应为 {expected}（元数据可能被改动），该汇总表未采用", "the master's metadata '{key}' is invalid: '{found}', expected {expected} (edited?); the master is not used"),
+    "E143": ("error", "汇总表缺少工作表“{sheet_name}”，该汇总表未采用", "the master has no sheet '{sheet_name}'; the master is not used"),
+    "E144": ("error", "汇总表工作表“{sheet_name}”缺少“{column}”列，该汇总表未采用", "the master's sheet '{sheet_name}' has no column '{column}'; the master is not used"),
+    "E145": ("error", "汇总表中“{column}”为“{found}”，与表样或原始填报不符（应为 {expected}）：汇总表可能被改动", "the master's '{column}' is '{found}', which does not match the form or the original entry (expected {expected}): was the master edited?"),
+    "W241": ("skip", "项目 {project} 重复：{here} 与 {other} 都报送了该项目，以 {other} 为准（直接报送的原表优先，其次是保存时间较新的汇总表），此处不重复计入", "project {project} arrives twice: {here} and {other}; {other} counts (a direct return first, else the newest master by saved time), this one is not counted again"),
+    "W242": ("warning", "“绩效指标”中有项目 {project} 的指标行，但“{sheet_name}”中没有该项目，这些指标未采用", "indicator rows of project {project} with no row in '{sheet_name}': not used"),
+    "W243": ("warning", "汇总表“{sheet_name}”中没有项目", "the master's '{sheet_name}' holds no project"),
 }
 
 UI: dict[str, tuple[str, str]] = {

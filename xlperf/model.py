@@ -73,6 +73,8 @@ class ReturnData:
     # filled by the checks (xlperf/checks.py) and read by the master. Never taken from the file.
     computed: dict = field(default_factory=dict)
     row_computed: list = field(default_factory=list)
+    # Set for a record read from a sub-master (xlperf.collection): the master's cells and the original provenance
+    origin: dict = field(default_factory=dict)
 
     @property
     def key(self) -> str:
@@ -125,6 +127,7 @@ class FileResult:
     mtime: float = 0.0
     sha256: str = ""
     source: str = ""  # the file system path, to open the file again (may hold surrogate escapes)
+    records: list = field(default_factory=list)  # a sub-master's projects, one FileResult each (xlperf.collection)
 
     def __post_init__(self):
         if not self.source:

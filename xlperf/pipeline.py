@@ -119,6 +119,9 @@ def run(paths: list, registry: Registry, opts: Options | None = None, jobs: int 
         # Frozen before the GC is on again: else its first pass walks all of them, still in generation 0
         # (~0.25 s at 10,000 returns). gc_frozen() below returns them to the GC when validation is done.
         gc.freeze()
+    from .collection import expand
+
+    results, prepared = expand(results, prepared)  # a sub-master's projects are judged one by one, like returns
     expected_year = round_year(results, registry, year)
     check_year(results, expected_year)
     check_round(results)

@@ -391,6 +391,11 @@ def parse_workbook(path: Path, specs: list[FormSpec] | None = None, raw: bytes |
         names = wb.sheet_names
         meta_names = {s.meta_sheet for s in specs}
         meta_sheet = next((n for n in names if n in meta_names), None)
+        if meta_sheet is None:
+            from .collection import is_master, looks_like_master, parse_master
+
+            if is_master(names) or looks_like_master(names):  # a sub-master sent up with the returns
+                return parse_master(path, wb, names, specs, res)
         meta = _meta_dict(wb.get_sheet_by_name(meta_sheet).to_python()) if meta_sheet else {}
         spec, problem = identify(meta, specs) if meta else (None, None)
         if problem:

@@ -559,7 +559,10 @@ def validate_results(results: list[FileResult], registry: Registry, opts: Option
         run_schema(spec, items, pdf, idf)
         for (res, pre), (prow, _icol) in zip(pairs, rows):
             res.issues.extend(pre[2] if pre is not None else _cross_field(spec, res, registry, opts, prow))
-    check_duplicates([r for r in results if r.data is not None and not r.errors], opts)
+    from .collection import relocate, set_aside_copies
+
+    check_duplicates(set_aside_copies([r for r in results if r.data is not None and not r.errors]), opts)
+    relocate(results)  # a sub-master's record: its issues name the master's cells
     for res in results:
         _order(res)
         res.settle(strict=opts.strict)
