@@ -354,7 +354,10 @@ def load_spec(name: str = DEFAULT_FORM) -> FormSpec:
 
 def bundled_specs() -> list[FormSpec]:
     """Every form this run knows: templates/*.toml, then the extra forms (see EXTRA_FORMS_ENV)."""
-    specs = [load_spec(p.stem) for p in sorted(data_dir("templates").glob("*.toml"))]
+    # the targets forms first: a workbook that is no form at all is told it is not the 项目绩效目标表 (E001)
+    order = {DEFAULT_FORM: 0, UNIT_FORM: 1}
+    stems = sorted((p.stem for p in data_dir("templates").glob("*.toml")), key=lambda stem: (order.get(stem, 2), stem))
+    specs = [load_spec(stem) for stem in stems]
     return specs + [load_spec(str(p)) for p in extra_spec_paths() if p.is_file()]
 
 
