@@ -230,68 +230,8 @@ def auto_jobs(n_files: int) -> int:
 
 
 def print_report(report, quiet: bool = False, limit: int = 30, verbose: bool = False, details: str = "") -> None:
-    """The report on the console, at a cost that does not grow with the round.
-
-    quiet: the summary only. Default: the rejected files (the first few, with their first problems),
-    the summary and where the full detail is. verbose: every file with every problem (a table each).
-    """
-    con = _console()
-    if verbose:
-        _print_every_file(con, report, limit)
-    elif not quiet:
-        _print_rejected(con, report)
-    con.print(ui("summary", LANG, **report.summary()), soft_wrap=True)
-    if not quiet and not verbose and report.count("rejected"):
-        con.print(ui("details_hint", LANG, where=details or ui("details_default", LANG)), soft_wrap=True)
-
-
-REJECTED_SHOWN = 20  # rejected files listed by default; the rest are counted
-PROBLEMS_SHOWN = 3  # problems listed per rejected file by default
-
-
-def _where(issue) -> str:
-    return f"{issue.sheet}!{issue.cell}" if issue.sheet and issue.cell else (issue.sheet or issue.cell)
-
-
-def _print_rejected(con, report) -> None:
-    from rich.markup import escape
-
-    rejected = [f for f in report.files if f.status == "rejected"]
-    for f in rejected[:REJECTED_SHOWN]:
-        code = f"  ({f.project_code})" if f.project_code else ""
-        con.print(f"[red]{ui('rejected', LANG)}[/] {escape(f.path)}{code}", soft_wrap=True)
-        problems = f.errors or f.issues
-        for i in problems[:PROBLEMS_SHOWN]:
-            where = _where(i)
-            sep = ": " if LANG == "en" else "："
-            con.print(f"    [red]{i.code}[/] " + (f"{escape(where)}{sep}" if where else "") + escape(i.message(LANG)),
-                      soft_wrap=True)
-        if len(problems) > PROBLEMS_SHOWN:
-            con.print("    " + ui("more_problems", LANG, count=len(problems) - PROBLEMS_SHOWN))
-    if len(rejected) > REJECTED_SHOWN:
-        con.print(ui("more_rejected", LANG, count=len(rejected) - REJECTED_SHOWN))
-
-
-def _print_every_file(con, report, limit: int) -> None:
-    from rich.markup import escape
-    from rich.table import Table
-
-    for f in report.files:
-        status = ui(f.status, LANG)
-        color = {"accepted": "green", "rejected": "red", "skipped": "yellow"}[f.status]
-        title = f"[{color}]{status}[/] {escape(f.path)}" + (f"  ({f.project_code})" if f.project_code else "")
-        if not f.issues:
-            con.print(f"{title}  —  {ui('no_issues', LANG)}")
-            continue
-        t = Table(title=title, title_justify="left", show_lines=False, expand=False)
-        for key in ("code", "cell", "message"):
-            t.add_column(ui(key, LANG), overflow="fold")
-        for i in f.issues[:limit]:
-            sev = "red" if i.severity == "error" else "yellow"
-            t.add_row(f"[{sev}]{i.code}[/]", escape(_where(i)), escape(i.message(LANG)))
-        if len(f.issues) > limit:
-            t.add_row("…", "", ui("more_issues", LANG, count=len(f.issues) - limit))
-        con.print(t)
+    """The report on the console, rendered by the report itself (xlperf/report.py)."""
+    report.render_console(_console(), LANG, quiet=quiet, verbose=verbose, limit=limit, details=details)
 
 
 def _options(strict, reject_yesno, duplicates):

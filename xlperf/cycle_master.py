@@ -3,9 +3,10 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from .master import MISSING_COLUMNS, OVERVIEW_COLUMNS, ISSUE_COLUMNS, issue_rows, missing_rows, overview_rows
+from .master import MISSING_COLUMNS, OVERVIEW_COLUMNS, missing_rows, overview_rows
 from .model import text
 from .registry import money
+from .report import ISSUE_COLUMNS
 from .spec import FormSpec, load_spec
 
 PROVENANCE = ["单位编码", "来源文件", "来源工作表", "来源单元格", "年度"]
@@ -102,7 +103,7 @@ def overview(spec: FormSpec, report, registry, tables: dict) -> tuple[list, list
 
 def build_round_tables(spec: FormSpec, report, registry, lang: str = "zh") -> dict[str, tuple[list, list]]:
     tables = declared_tables(spec, report)
-    tables["问题清单"] = (ISSUE_COLUMNS, issue_rows(report, lang))
+    tables["问题清单"] = (ISSUE_COLUMNS, report.flatten(lang))
     tables["未报送"] = (MISSING_COLUMNS, missing_rows(report, registry))
     tables["概览"] = overview(spec, report, registry, tables)
     return tables

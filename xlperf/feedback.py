@@ -8,6 +8,7 @@ from pathlib import Path
 from .atomic import atomic_path
 from .model import FileResult
 from .registry import Registry
+from .report import cell_notes, file_rows
 from .spec import load_spec, parse_ref
 from .writer import FormValues, safe_filename, write_template
 
@@ -134,19 +135,17 @@ def write_feedback(res: FileResult, registry: Registry, out_dir: Path, password:
 
         slots = _slots_from_meta(spec, d.meta)  # the metadata is the unit's file: never trust it unchecked
         input_refs = _input_refs(spec, slots)
-    notes: dict[str, list] = {}
-    problems = []
+    # the report's renderings of this file: its 问题清单, and a comment on each cell it names
+    problems = file_rows(res, lang)
+    notes = cell_notes(res, spec.sheet, lang)
     for i in res.issues:
-        msg = i.message(lang)
-        problems.append({"代码": i.code, "级别": {"error": "错误", "warning": "提示"}.get(i.severity, i.severity),
-                         "工作表": i.sheet, "单元格": i.cell, "说明": msg})
-        if i.sheet == spec.sheet and _is_ref(i.cell):
-            notes.setdefault(i.cell, []).append(f"[{i.code}] {msg}")
-            if i.code in ROW_CODES:  # the whole row is to fill in: shade all of it, the comment stays on one cell
-                row_no = parse_ref(i.cell)[0]
-                for ref in input_refs:
-                    if parse_ref(ref)[0] == row_no:
-                        notes.setdefault(ref, [])
+        if i.sheet == spec.sheet and _is_ref(i.cell) and i.code in ROW_CODES:
+            # the whole row is to fill in: shade all of it, the comment stays on one cell
+            row_no = parse_ref(i.cell)[0]
+            for ref in input_refs:
+                if parse_ref(ref)[0] == row_no:
+                    notes.setdefault(ref, [])
+    notes = {ref: lines for ref, lines in notes.items() if _is_ref(ref)}
     out_dir.mkdir(parents=True, exist_ok=True)
     target = out_dir / feedback_name(res, taken if taken is not None else set())
     with atomic_path(target) as tmp, open(tmp, "wb") as fh:

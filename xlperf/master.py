@@ -13,6 +13,7 @@ from pathlib import Path
 from .atomic import atomic_path
 from .collection import META_SHEET, VIA_COLUMN
 from .pipeline import Report
+from .report import ISSUE_COLUMNS
 from .registry import Registry, money
 from .rules import parse_value, text
 from .values import QUALITATIVE
@@ -26,15 +27,12 @@ PROJECT_COLUMNS = ["单位编码", "单位名称", "项目编码", "项目名称
 INDICATOR_COLUMNS = ["项目编码", "项目名称", "一级指标", "二级指标", "三级指标", "绩效指标描述", "计算符号", "指标值",
                      "计量单位", "指标值确定依据", "涉密", "原始指标值", "来源文件", "来源工作表", "来源单元格",
                      VIA_COLUMN]
-ISSUE_COLUMNS = ["来源文件", "状态", "项目编码", "代码", "级别", "工作表", "单元格", "说明"]
 MISSING_COLUMNS = ["单位编码", "单位名称", "项目编码", "项目名称", "预算数", "情况", "来源文件"]
 UNIT_COLUMNS = ["单位编码", "单位名称", "部分", "序号", "标题", "内容", "来源文件", "来源工作表", "来源单元格"]
 OVERVIEW_COLUMNS = ["单位编码", "单位名称", "项目数", "已通过", "已退回", "未报送", "预算数合计", "已通过预算数"]
 MONEY_COLS = {"预算数", "财政资金", "其他资金", "预算数合计", "已通过预算数"}
 PERCENT_COLS = set(PLAN)
 _MONEY_COLS, _PERCENT_COLS = MONEY_COLS, PERCENT_COLS
-_STATUS_ZH = {"accepted": "通过", "rejected": "退回", "skipped": "跳过"}
-_SEV_ZH = {"error": "错误", "warning": "提示", "skip": "跳过"}
 
 
 def _f(v) -> float | None:
@@ -121,14 +119,8 @@ def indicator_row_value(pr, raw) -> tuple:
 
 
 def issue_rows(report: Report, lang: str = "zh") -> list[dict]:
-    rows = []
-    for res in report.files:
-        for i in res.issues:
-            rows.append({"来源文件": res.path, "状态": _STATUS_ZH[res.status] if lang == "zh" else res.status,
-                         "项目编码": res.project_code, "代码": i.code,
-                         "级别": _SEV_ZH.get(i.severity, i.severity) if lang == "zh" else i.severity,
-                         "工作表": i.sheet, "单元格": i.cell, "说明": i.message(lang)})
-    return rows
+    """The 问题清单 sheet: the report's own flat rendering."""
+    return report.flatten(lang)
 
 
 def missing_rows(report: Report, registry: Registry) -> list[dict]:
@@ -218,7 +210,7 @@ def build_tables(report: Report, registry: Registry, lang: str = "zh") -> dict[s
     return {
         "项目汇总": (PROJECT_COLUMNS, project_rows(report)),
         "绩效指标": (INDICATOR_COLUMNS, indicator_rows(report)),
-        "问题清单": (ISSUE_COLUMNS, issue_rows(report, lang)),
+        "问题清单": (ISSUE_COLUMNS, report.flatten(lang)),
         "未报送": (MISSING_COLUMNS, missing_rows(report, registry)),
         "概览": (OVERVIEW_COLUMNS, overview_rows(report, registry)),
         "部门整体目标": (UNIT_COLUMNS, unit_rows(report, registry)),

@@ -4,44 +4,14 @@ from __future__ import annotations
 import gc
 import json
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from .model import FileResult, Issue
 from .reader import discover
 from .registry import Registry
+from .report import Report  # noqa: F401  (the report type every stage fills; imported from here since 0.1)
 from .rules import Options, prepare, validate_results
 from .workers import read_isolated
-
-
-@dataclass
-class Report:
-    files: list = field(default_factory=list)  # FileResult, in input order
-    year: int | None = None  # the round's budget year the returns were checked against
-
-    def count(self, status: str) -> int:
-        return sum(1 for f in self.files if f.status == status)
-
-    def summary(self) -> dict:
-        return {
-            "files": len(self.files),
-            "accepted": self.count("accepted"),
-            "rejected": self.count("rejected"),
-            "skipped": self.count("skipped"),
-            "errors": sum(len(f.errors) for f in self.files),
-            "warnings": sum(len(f.warnings) for f in self.files),
-        }
-
-    @property
-    def accepted(self) -> list:
-        return [f for f in self.files if f.status == "accepted"]
-
-    def to_json(self, lang: str = "zh", extra: dict | None = None) -> dict:
-        out = {"files": [f.to_json(lang) for f in self.files], "summary": self.summary()}
-        if extra:
-            out["summary"].update(extra)
-        return out
-
 
 
 def round_year(results: list[FileResult], registry: Registry, explicit: int | None = None) -> int | None:
