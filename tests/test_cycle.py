@@ -265,3 +265,36 @@ def test_publish_a_self_evaluation_master_redacts_classified_projects(cycle_dir,
             assert name not in cells, name  # a classified project's indicators never reach the document
     assert body.count("涉密") >= len(secret)
     assert all(r[1] in cells for r in summary[1:])  # every project is in the summary table
+
+
+# --------------------------------------------------------------- status and diff ----
+def test_status_of_a_later_round_expects_no_unit_level_form(cycle_dir, demo_dir, tmp_path):
+    folder = tmp_path / "se"
+    shutil.copytree(cycle_dir / "self-evaluation" / "returns", folder)
+    _edit(next(folder.glob(f"{FIRST}_*.xlsx")), next(folder.glob(f"{FIRST}_*.xlsx")), {"E14": "80本"},
+          load_spec("self-evaluation").sheet)
+    proc = run_cli("status", folder, "-r", demo_dir / "registry.csv", "--json", tmp_path / "s.json")
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    data = json.loads((tmp_path / "s.json").read_text(encoding="utf-8"))
+    assert data["summary"]["accepted"] == 14 and data["summary"]["rejected"] == 1
+    assert data["unit_forms"] == [] and "部门整体" not in proc.stdout
+    [item] = [p for p in data["projects"] if p["state"] == "rejected"]
+    assert item["code"] == FIRST and any(e["code"] == "E305" for e in item["errors"])
+
+
+def test_diff_of_two_self_evaluation_masters(cycle_dir, demo_dir, tmp_path):
+    master = tmp_path / "se.xlsx"
+    assert run_cli("consolidate", cycle_dir / "self-evaluation" / "returns", "-r", demo_dir / "registry.csv",
+                   "-o", master).returncode == 0
+    changed = tmp_path / "se2.xlsx"
+    wb = openpyxl.load_workbook(master)
+    head = [c.value for c in wb["指标完成"][1]]
+    wb["指标完成"].cell(2, head.index("实际完成值") + 1).value = "90本"
+    wb.save(changed)
+    proc = run_cli("diff", master, changed, "--json", tmp_path / "d.json")
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    data = json.loads((tmp_path / "d.json").read_text(encoding="utf-8"))
+    assert [(c["sheet"], c["field"], c["old"], c["new"]) for c in data["changes"]] == [("指标完成", "实际完成值", "100本", "90本")]
+    assert run_cli("diff", master, master).returncode == 0
+    other = run_cli("diff", master, demo_dir / "master.xlsx")
+    assert other.returncode == 2 and "Traceback" not in other.stdout + other.stderr

@@ -234,6 +234,36 @@ def print_report(report, quiet: bool = False, limit: int = 30, verbose: bool = F
     report.render_console(_console(), LANG, quiet=quiet, verbose=verbose, limit=limit, details=details)
 
 
+def _diff_round_masters(old: Path, new: Path, rounds: list, json_out: Optional[Path]) -> None:
+    from rich.table import Table
+
+    from .diff import diff_round_masters
+    from .model import printable_path
+    from .publish import PublishError
+    from .publish_round import read_round_master
+
+    if rounds[0] is None or rounds[1] is None or rounds[0].id != rounds[1].id:
+        _err(ui("diff_kinds", LANG, old=printable_path(str(old)), new=printable_path(str(new))))
+    spec = rounds[0]
+    try:
+        changes = diff_round_masters(spec, read_round_master(old, spec), read_round_master(new, spec))
+    except PublishError:
+        _err(ui("diff_master_unreadable", LANG, path=printable_path(str(old))))
+    table = Table(title=f"{printable_path(str(old))} → {printable_path(str(new))}", title_justify="left")
+    for col in ("sheet", "project", "field", "old", "new"):
+        table.add_column(ui(col, LANG), overflow="fold")
+    for c in changes:
+        table.add_row(c["sheet"], c["key"], c["field"], c["old"], c["new"])
+    _console().print(table)
+    typer.echo(ui("diff_count", LANG, count=len(changes)))
+    if json_out:
+        from .pipeline import write_json_atomic
+
+        write_json_atomic(json_out, {"old": printable_path(str(old)), "new": printable_path(str(new)),
+                                     "kind": "round-masters", "form": spec.id, "changes": changes})
+    raise typer.Exit(1 if changes else 0)
+
+
 def _options(strict, reject_yesno, duplicates):
     from .rules import Options
 
@@ -411,6 +441,12 @@ def build_app() -> typer.Typer:
         from .diff import diff_returns, is_master
         from .model import printable_path
 
+        from .diff import sheet_names
+        from .publish_round import master_spec
+
+        rounds = [master_spec(sheet_names(path)) if path.is_file() else None for path in (old, new)]
+        if any(rounds):  # masters of a later round: the sheets their spec declares, row by row
+            _diff_round_masters(old, new, rounds, json_out)
         masters = (is_master(old), is_master(new))
         if all(masters):
             from .diff import diff_masters, has_changes, print_masters

@@ -222,3 +222,40 @@ def print_masters(con, result: dict, old: Path, new: Path, lang: str = "zh") -> 
                                                   "budget_new": amount(s["budget_new"]),
                                                   "budget_delta": f"{s['budget_delta']:+,.2f}"}),
               markup=False, soft_wrap=True)
+
+
+# ------------------------------------------------------------ masters of the later rounds ----
+def round_row_key(spec, declared: dict, row: dict) -> tuple:
+    """What identifies a row of a declared master sheet: the project, and for per-row sheets its indicator
+    (the spec's 二级指标 role and its first locked column without a role: 三级指标)."""
+    key = [text(row.get(spec.key))]
+    if declared.get("per") == "row":
+        level2 = spec.role("level2")
+        third = next((c for c in spec.columns if c.locked and not c.role), None)
+        key += [text(row.get(c.name)) for c in (level2, third) if c is not None]
+    return tuple(key)
+
+
+def diff_round_masters(spec, old: dict, new: dict) -> list[dict]:
+    """Cell by cell over the sheets the spec declares: rows added, dropped, and every changed value
+    (provenance columns aside: where a row came from is no change of content)."""
+    from .publish_round import UNPUBLISHED
+
+    changes = []
+    for declared in spec.masters:
+        sheet = declared["sheet"]
+        rows_old = {round_row_key(spec, declared, r): r for r in old.get(sheet, [])}
+        rows_new = {round_row_key(spec, declared, r): r for r in new.get(sheet, [])}
+        for key in sorted(rows_old.keys() | rows_new.keys()):
+            a, b = rows_old.get(key), rows_new.get(key)
+            if a is None or b is None:
+                changes.append({"sheet": sheet, "key": "/".join(key), "field": "", "old": "" if a is None else "✓",
+                                "new": "" if b is None else "✓"})
+                continue
+            for column in declared["columns"]:
+                if column in UNPUBLISHED:
+                    continue
+                va, vb = text(a.get(column)), text(b.get(column))
+                if va != vb:
+                    changes.append({"sheet": sheet, "key": "/".join(key), "field": column, "old": va, "new": vb})
+    return changes

@@ -111,6 +111,7 @@ class Status:
     unit_forms: dict  # unit code -> FormState of its unit-level form
     unidentified: list  # {path, code, message}: files that could not be tied to any project or unit
     deadline: date | None = None
+    unit_forms_expected: bool = True  # the targets round collects one; the later rounds do not
 
     def __post_init__(self):
         self.by_unit: dict[str, list] = defaultdict(list)
@@ -219,6 +220,8 @@ def collect(report: Report, registry: Registry, lang: str = "zh", feedback_dir: 
         return s
 
     projects = [follow("project", r["项目编码"], r, r["项目名称"]) for r in registry.rows]
+    if not _collects_unit_forms(report):
+        return Status(projects, {}, unidentified, deadline, unit_forms_expected=False)
     unit_spec = load_spec(UNIT_FORM)
     form_title = unit_spec.title_en if lang == "en" else unit_spec.title
     first_row = {}
@@ -226,6 +229,15 @@ def collect(report: Report, registry: Registry, lang: str = "zh", feedback_dir: 
         first_row.setdefault(r["单位编码"], r)
     unit_forms = {code: follow("unit", code, row, form_title) for code, row in first_row.items()}
     return Status(projects, unit_forms, unidentified, deadline)
+
+
+def _collects_unit_forms(report: Report) -> bool:
+    """The targets round also collects one unit-level form per unit; the later rounds (their forms say
+    so: a round other than targets) collect project forms only."""
+    from .spec import load_spec
+
+    rounds = {load_spec(f.data.spec_name).round for f in report.files if f.data is not None}
+    return not rounds or "targets" in rounds
 
 
 def _feedback(res: FileResult, feedback_dir: Path | None) -> str:
@@ -303,7 +315,8 @@ def rollup(status: Status, registry: Registry) -> dict:
         mine = status.by_unit.get(unit_code, [])
         form = status.unit_forms.get(unit_code)
         by_unit.append({"unit_code": unit_code, "unit_name": unit_name, "projects": len(mine), **_counts(mine),
-                        "unit_form": form.state if form else "missing", "open": bool(status.open_forms(unit_code))})
+                        "unit_form": form.state if form else ("missing" if status.unit_forms_expected else ""),
+                        "open": bool(status.open_forms(unit_code))})
     by_department = []
     departments: dict[str, list] = defaultdict(list)
     for s in status.projects:
@@ -312,7 +325,8 @@ def rollup(status: Status, registry: Registry) -> dict:
     for dept, mine in departments.items():
         units = {s.unit_code for s in mine}
         by_department.append({"department": dept, "units": len(units), "projects": len(mine), **_counts(mine),
-                              "unit_forms_accepted": sum(1 for u in units if status.unit_forms[u].state == "accepted")})
+                              "unit_forms_accepted": sum(1 for u in units if u in status.unit_forms
+                                                         and status.unit_forms[u].state == "accepted")})
     return {"by_unit": by_unit, "by_department": by_department}
 
 
@@ -386,11 +400,12 @@ def print_status(con, status: Status, data: dict, lang: str = "zh", feedback_dir
             u.add_row(esc(f["path"]), f["code"], esc(f["message"]))
         con.print(u)
     r = Table(title=ui("rollup_unit_title", lang), title_justify="left")
-    for key in ("col_unit_code", "col_unit_name", "col_projects", *(f"state_{k}" for k in STATES), "col_unit_form"):
+    unit_column = ("col_unit_form",) if status.unit_forms_expected else ()
+    for key in ("col_unit_code", "col_unit_name", "col_projects", *(f"state_{k}" for k in STATES), *unit_column):
         r.add_column(ui(key, lang), overflow="fold")
     for row in data["by_unit"]:
         r.add_row(esc(row["unit_code"]), esc(row["unit_name"]), str(row["projects"]), *(str(row[k]) for k in STATES),
-                  state_name(row["unit_form"], lang))
+                  *([state_name(row["unit_form"], lang)] if unit_column else []))
     con.print(r)
     if data["by_department"]:
         d = Table(title=ui("rollup_department_title", lang), title_justify="left")
