@@ -298,3 +298,24 @@ def test_diff_of_two_self_evaluation_masters(cycle_dir, demo_dir, tmp_path):
     assert run_cli("diff", master, master).returncode == 0
     other = run_cli("diff", master, demo_dir / "master.xlsx")
     assert other.returncode == 2 and "Traceback" not in other.stdout + other.stderr
+
+
+def test_feedback_of_a_self_evaluation_return_marks_the_cell_and_fixing_it_is_accepted(cycle_dir, demo_dir, tmp_path):
+    inbox = tmp_path / "inbox"
+    bad = _se(cycle_dir, inbox, {"E14": "80本", "G14": 12.5})
+    proc = run_cli("validate", inbox, "-r", demo_dir / "registry.csv", "--feedback", tmp_path / "fb",
+                   "--password", PASSWORD)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    [feedback] = list((tmp_path / "fb").glob("*.xlsx"))
+    wb = openpyxl.load_workbook(feedback)
+    assert wb.sheetnames[0] == "问题清单"
+    ws = wb[load_spec("self-evaluation").sheet]
+    assert ws["E14"].value == "80本" and ws["G14"].value == 12.5  # the unit's entries, as typed
+    assert ws["H14"].comment is not None and "E305" in ws["H14"].comment.text
+    assert ws["G14"].comment is not None and "W307" in ws["G14"].comment.text
+    assert ws["D14"].protection.locked and ws.protection.sheet  # still a locked template
+    ws["H14"] = "印刷厂停工，已改为下半年印刷。"
+    wb.save(bad)  # the unit sends the corrected feedback workbook back under the old name
+    res, found = _check(bad, demo_dir)
+    assert res.status == "accepted", found
+    assert ("W307", "G14") in found  # the typed score is still not xlperf's: a warning, not a rejection
