@@ -49,6 +49,14 @@ class Context:
         return self.data.refs.get(name, "")
 
 
+def output(declared: dict, key: str, **fill) -> str:
+    """The name a computed value has in the master, as the check's `outputs` table declares it."""
+    try:
+        return declared["outputs"][key].format(**fill)
+    except (KeyError, AttributeError) as exc:
+        raise ValueError(f"check {declared.get('kind')!r} needs outputs.{key} in its spec") from exc
+
+
 def run_checks(spec: FormSpec, res: FileResult, registry) -> list[Issue]:
     """Every declared check on one read return; its issues. Fills res.data.computed on the way."""
     ctx = Context(spec, res, registry)
@@ -241,7 +249,7 @@ def check_score(ctx: Context, declared: dict) -> None:
         ctx.add("E312", plan.cell, field=plan.name)
     funds = score_funds(float(budget) if budget is not None else None,
                         float(executed) if executed is not None else None, float(funds_points))
-    computed.update({"执行率": _share(funds.rate), "资金得分": funds.score})
+    computed.update({output(declared, "rate"): _share(funds.rate), output(declared, "funds_score"): funds.score})
     _typed_rate(ctx, funds.rate)
     _typed_score(ctx, spec.role("typed_funds_score"), data.fields.get(getattr(spec.role("typed_funds_score"), "name", "")),
                  data.refs.get(getattr(spec.role("typed_funds_score"), "name", ""), ""), funds.score)
@@ -259,7 +267,7 @@ def check_score(ctx: Context, declared: dict) -> None:
         if points is None or actual_ref in ctx.reported:
             continue
         target, actual = row.values.get(target_col.name), row.values.get(actual_col.name)
-        result = scored(target, actual, float(points), rules,
+        result = scored(target, actual, float(points), rules, declared.get("yes_no", ()),
                                  target_format=_format_of(data, row.refs.get(target_col.name, "")),
                                  actual_format=_format_of(data, actual_ref))
         name = _indicator_name(spec, row)
@@ -267,7 +275,7 @@ def check_score(ctx: Context, declared: dict) -> None:
             ctx.add("E309", actual_ref, indicator=name, field=actual_col.name, found=text(actual)[:50] or "（空）",
                     target=text(target), example=_example(spec, target))
             continue
-        extra["得分"] = result.score
+        extra[output(declared, "row_score")] = result.score
         scores.append(result)
         by_level1[row.level1] = by_level1.get(row.level1, 0.0) + result.score
         if result.score < float(points) - 0.005 and reason_col is not None and _is_empty(row.values.get(reason_col.name)):
@@ -279,19 +287,19 @@ def check_score(ctx: Context, declared: dict) -> None:
         if typed_col is not None:
             _typed_score(ctx, typed_col, row.values.get(typed_col.name), row.refs.get(typed_col.name, ""), result.score)
     for level1 in rules.level1_points:
-        computed[f"{level1}得分"] = round(by_level1.get(level1, 0.0), 2)
+        computed[output(declared, "level1_score", level1=level1)] = round(by_level1.get(level1, 0.0), 2)
     if len(scores) == len(data.indicators) and funds.rate is not None:
         total = total_score(funds, scores)
-        computed.update({"总分": total, "等级": grade(total, rules)})
+        computed.update({output(declared, "total"): total, output(declared, "grade"): grade(total, rules)})
         if spec.total_label and typed_col is not None:
             key = f"{spec.total_label}{typed_col.name}"
             _typed_score(ctx, typed_col, data.fields.get(key), data.refs.get(key, ""), total,
                          label=spec.total_label)
 
 
-def scored(target, actual, points: float, rules, target_format: str = "", actual_format: str = ""):
+def scored(target, actual, points: float, rules, yes_no=(), target_format: str = "", actual_format: str = ""):
     """score_indicator, with a yes/no target (是否, kept from the targets round with a warning) read as a
-    qualitative one: 是 is the first grade of the spec, 否 the last."""
+    qualitative one: the check's first yes_no answer is the first grade of the spec, the second the last."""
     from .scoring import score_indicator
     from .values import QUALITATIVE_TEXTS, ValueStatus, parse_indicator_value
 
@@ -299,7 +307,8 @@ def scored(target, actual, points: float, rules, target_format: str = "", actual
         grades = list(rules.qualitative)
         target = QUALITATIVE_TEXTS[0]
         answer = text(actual)
-        actual = {"是": grades[0], "否": grades[-1]}.get(answer, answer)
+        answers = dict(zip(yes_no, (grades[0], grades[-1])))
+        actual = answers.get(answer, answer)
     return score_indicator(target, actual, points, rules, target_format=target_format, actual_format=actual_format)
 
 
@@ -351,8 +360,9 @@ def check_pace(ctx: Context, declared: dict) -> None:
     rate = float(spent / budget) if spent is not None and budget else None
     forecast_field = spec.role("forecast_total")
     forecast = ctx.field_number(forecast_field.name) if forecast_field else None
-    data.computed.update({"执行率": _share(rate), "时间进度": _share(elapsed),
-                          "全年预计执行率": _share(float(forecast / budget)) if forecast is not None and budget else None})
+    data.computed.update({output(declared, "rate"): _share(rate), output(declared, "elapsed"): _share(elapsed),
+                          output(declared, "forecast_rate"):
+                              _share(float(forecast / budget)) if forecast is not None and budget else None})
     _typed_rate(ctx, rate)
     if rate is not None and rate < float(declared.get("behind", 0.5)) * elapsed:
         reason = spec.role("spent_reason")
@@ -381,7 +391,8 @@ def check_forecast(ctx: Context, declared: dict) -> None:
         if ref in ctx.reported:
             continue
         target, forecast = row.values.get(target_col.name), row.values.get(forecast_name)
-        result = scored(target, forecast, 1.0, rules, target_format=_format_of(data, row.refs.get(target_col.name, "")),
+        result = scored(target, forecast, 1.0, rules, declared.get("yes_no", ()),
+                        target_format=_format_of(data, row.refs.get(target_col.name, "")),
                                  actual_format=_format_of(data, ref))
         name = _indicator_name(spec, row)
         if result.outcome == "unscorable":
@@ -389,7 +400,8 @@ def check_forecast(ctx: Context, declared: dict) -> None:
                     target=text(target), example=_example(spec, target))
             continue
         met = result.outcome == "full"
-        extra["预计完成"] = "是" if met else "否"
+        yes, no = declared.get("yes_no", ("", ""))[:2]
+        extra[output(declared, "met")] = yes if met else no
         if met:
             continue
         short += 1
@@ -397,4 +409,4 @@ def check_forecast(ctx: Context, declared: dict) -> None:
             if _is_empty(row.values.get(reason)) and row.refs.get(reason, "") not in ctx.reported:
                 ctx.add("E310", row.refs.get(reason, ""), indicator=name, forecast=text(forecast), target=text(target),
                         field=reason)
-    data.computed.update({"指标数": len(data.indicators), "预计未完成指标数": short})
+    data.computed.update({output(declared, "rows"): len(data.indicators), output(declared, "short"): short})

@@ -48,7 +48,7 @@ def plan_records(spec: FormSpec, registry_rows: list[dict], prefill: Prefill | N
     plan = Plan()
     for reg in registry_rows:
         code = text(reg.get(spec.key))
-        values = {"主管部门": reg.get("主管部门") or reg.get("单位名称", ""), "上年结转资金": 0}
+        values: dict = {}
         if prefill is not None:
             approved = prefill.projects.get(code)
             if approved is None:
@@ -107,7 +107,7 @@ def record_from_return(spec: FormSpec, data, registry) -> Record:
         snapshot = {}
     snapshot = snapshot if isinstance(snapshot, dict) else {}
     reg = registry.by_code.get(data.key, {}) if registry is not None else {}
-    values = {"主管部门": reg.get("主管部门") or reg.get("单位名称", ""), "上年结转资金": 0}
+    values: dict = {}
     for f in spec.locked_fields:
         if f.source and not f.source.startswith("=") and "{" not in f.source:
             values[f.source] = snapshot.get(f.cell, data.fields.get(f.name))

@@ -126,10 +126,15 @@ def round_info(spec: FormSpec, tables: dict) -> dict:
     total = sum((money(r.get(present[0])) or Decimal(0) for r in first), Decimal(0)) if present else Decimal(0)
     info = {"projects": len(first), "indicators": len(second) if len(spec.masters) > 1 else 0,
             "budget_total": f"{total:.2f}", "missing": len(tables["未报送"][1]), "round": spec.round}
-    scores = [r.get("总分") for r in first if isinstance(r.get("总分"), (int, float))]
-    if scores:
-        info["score_mean"] = round(sum(scores) / len(scores), 2)
-        info["grades"] = {g: sum(1 for r in first if r.get("等级") == g) for g, _min in _grades(spec)}
+    score_check = next((c for c in spec.checks if c.get("kind") == "score"), None)
+    if score_check is not None:
+        from .checks import output
+
+        total, grade = output(score_check, "total"), output(score_check, "grade")
+        scores = [r.get(total) for r in first if isinstance(r.get(total), (int, float))]
+        if scores:
+            info["score_mean"] = round(sum(scores) / len(scores), 2)
+            info["grades"] = {g: sum(1 for r in first if r.get(grade) == g) for g, _min in _grades(spec)}
     return info
 
 

@@ -9,7 +9,6 @@ from .spec import FormSpec, bundled_specs
 
 # Columns a published table never shows: where a row came from, and the classification flag itself.
 UNPUBLISHED = {"单位编码", "单位名称", "来源文件", "来源工作表", "来源单元格", "年度", "来源汇总表"}
-SECRET_VALUE = "是"
 
 
 def master_spec(sheet_names: list[str]) -> FormSpec | None:
@@ -37,9 +36,10 @@ def read_round_master(path: Path, spec: FormSpec) -> dict[str, list[dict]]:
     return out
 
 
-def _secret_field(spec: FormSpec) -> str:
+def _secret(spec: FormSpec) -> tuple[str, str]:
+    """The classification field and the value that marks a classified project (its first choice)."""
     item = spec.role("secret")
-    return item.name if item else ""
+    return (item.name, item.choices[0]) if item is not None and item.choices else ("", "\0")
 
 
 def publish_round(spec: FormSpec, master_path: Path, out: Path, pdf: bool = True, unit: str | None = None,
@@ -109,7 +109,7 @@ def _write(spec: FormSpec, u, title: str, summary_cols: list, row_cols: list, ta
     apply_styles(doc)
     _landscape(doc)
     doc.add_heading(title, level=0)
-    secret = _secret_field(spec)
+    secret, classified = _secret(spec)
     shown = [c for c in summary_cols if c not in UNPUBLISHED and c != secret]
     doc.add_heading(f"一、{spec.round_name}汇总", level=1)
     _para(doc, f"共 {len(u.projects) + len(u.gaps)} 个项目" + (f"（其中 {len(u.gaps)} 个未报送）" if u.gaps else "") + "。")
@@ -132,7 +132,7 @@ def _write(spec: FormSpec, u, title: str, summary_cols: list, row_cols: list, ta
             if gap:
                 _para(doc, GAP)
                 continue
-            if text(p.get(secret)) == SECRET_VALUE:  # a classified project: nothing beyond its name and amounts
+            if text(p.get(secret)) == classified:  # a classified project: nothing beyond its name and amounts
                 _para(doc, SECRET)
                 continue
             rows = u.indicators.get(code, [])

@@ -72,6 +72,7 @@ class Field:
     style: str = ""
     height: int = 0
     role: str = ""  # what the cell means to the engine (key, name, unit, budget, ...; docs/forms.md)
+    fallback: str = ""  # table forms: the source used when `source` is empty ("=value": a constant)
 
 
 @dataclass(frozen=True)

@@ -92,17 +92,28 @@ def input_refs(spec: FormSpec, n_rows: int) -> list[str]:
 
 # ---------------------------------------------------------------- prefill -----
 def constant(spec: FormSpec, source: str):
-    """A source written "=scoring.funds_points": a value of the spec itself."""
+    """A source written "=scoring.funds_points" (a value of the spec itself) or "=0" (a number)."""
     table, _, key = source[1:].partition(".")
-    value = getattr(spec, table, {}).get(key, "") if table == "scoring" else ""
-    return value
+    if not key:
+        try:
+            return float(table)
+        except ValueError:
+            return table
+    return getattr(spec, table, {}).get(key, "") if table == "scoring" else ""
+
+
+def source_value(spec: FormSpec, source: str, values: dict):
+    """A locked cell's value: a constant, a column of the record, or a '{col}{col}' pattern."""
+    return constant(spec, source) if source.startswith("=") else format_source(source, values)
 
 
 def locked_field_values(spec: FormSpec, record: Record) -> dict:
     """Field name -> the value written into each locked cell (amounts as numbers, the rest as text)."""
     out = {}
     for f in spec.locked_fields:
-        value = constant(spec, f.source) if f.source.startswith("=") else format_source(f.source, record.values)
+        value = source_value(spec, f.source, record.values)
+        if text(value) == "" and f.fallback:
+            value = source_value(spec, f.fallback, record.values)
         out[f.name] = _number(value) if f.type in ("money", "number") else text(value)
     return out
 
