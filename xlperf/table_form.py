@@ -11,8 +11,8 @@ import xlsxwriter
 from . import __version__
 from .model import IndicatorRow, ReturnData, text
 from .spec import FormSpec, make_ref, parse_ref
-from .writer import (PROBLEMS_SHEET, FormValues, _Formats, _highlight, _put, _put_input, _set_properties,
-                     _text_height, _validation_for_field, _write_problems, format_source, generated_at, write_text)
+from .writer import (PROBLEMS_SHEET, FormValues, _Formats, _put, _put_input, _set_properties, _text_height,
+                     _validation_for_field, finish_form_sheet, format_source, generated_at, write_text)
 
 ROWS_KEY = "rows"  # FormValues.indicators[ROWS_KEY]: a table form's row values, in order
 
@@ -234,13 +234,7 @@ def write_table_template(spec: FormSpec, record: Record, target, *, password: st
         ws.set_row(r, h)
     _write_table(ws, spec, record, values, default_points or [], fmt, lists, locked)
     _page_setup(ws, spec, n_rows)
-    if notes:
-        _highlight(wb, ws, notes)
-    ws.protect(password, {"select_locked_cells": True, "select_unlocked_cells": True, "format_rows": True})
-    if problems_ws is not None:
-        _write_problems(problems_ws, problems, fmt)
-    else:
-        ws.activate()
+    finish_form_sheet(wb, ws, fmt, password, notes, problems_ws, problems)
     _write_meta(wb, spec, record, meta_extra or {}, password)
     wb.close()
 

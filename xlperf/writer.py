@@ -425,6 +425,13 @@ def write_template(spec: FormSpec, row: dict, target, *, password: str, slots: i
     lists = _write_lists(wb, spec)
     _write_form_sheet(wb, ws, spec, row, values or FormValues(), slots, fmt, lists)
     _page_setup(ws, spec, slots)
+    finish_form_sheet(wb, ws, fmt, password, notes, problems_ws, problems)
+    _write_meta(wb, spec, row, slots, meta_extra or {}, password)
+    wb.close()
+
+
+def finish_form_sheet(wb, ws, fmt: "_Formats", password: str, notes: dict | None, problems_ws, problems: list | None):
+    """Mark the noted cells, lock the form sheet, and put the 问题清单 first when there is one (feedback)."""
     if notes:
         _highlight(wb, ws, notes)
     ws.protect(password, {"select_locked_cells": True, "select_unlocked_cells": True, "format_rows": True})
@@ -432,8 +439,6 @@ def write_template(spec: FormSpec, row: dict, target, *, password: str, slots: i
         _write_problems(problems_ws, problems, fmt)
     else:
         ws.activate()
-    _write_meta(wb, spec, row, slots, meta_extra or {}, password)
-    wb.close()
 
 
 def _highlight(wb, ws, notes: dict) -> None:
