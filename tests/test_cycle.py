@@ -319,3 +319,42 @@ def test_feedback_of_a_self_evaluation_return_marks_the_cell_and_fixing_it_is_ac
     res, found = _check(bad, demo_dir)
     assert res.status == "accepted", found
     assert ("W307", "G14") in found  # the typed score is still not xlperf's: a warning, not a rejection
+
+
+# ------------------------------------------------------------ untrusted metadata ----
+def _with_meta(src: Path, dst: Path, changes: dict) -> Path:
+    wb = openpyxl.load_workbook(src)
+    ws = wb["_xlperf_meta"]
+    for row in ws.iter_rows(max_col=2):
+        if row[0].value in changes:
+            row[1].value = changes[row[0].value]
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    wb.save(dst)
+    return dst
+
+
+@pytest.mark.parametrize("changes, code", [
+    ({"rows": "abc"}, "E314"),
+    ({"rows": "-1"}, "E314"),
+    ({"rows": "100000"}, "E314"),
+    ({"rows": "3"}, "E005"),
+    ({"locked": "[" * 20000}, "E007"),
+    ({"locked": "{\"D14\": \"≥1本\"}"}, "E313"),
+    ({"form_version": "1999.9"}, "E003"),
+    ({"project_code": "130304213BQ28XLGKG7TX"}, "E006"),
+])
+def test_forged_metadata_of_a_table_form_is_a_clear_message(cycle_dir, demo_dir, tmp_path, changes, code):
+    src = _return(cycle_dir, "self-evaluation", FIRST)
+    forged = _with_meta(src, tmp_path / "in" / "forged.xlsx", changes)
+    shutil.copy(_return(cycle_dir, "self-evaluation", "130304216Z9IPX6A6LYSU"), tmp_path / "in" / "ok.xlsx")
+    report = run([tmp_path / "in"], load_registry(demo_dir / "registry.csv"), Options())
+    by_name = {Path(f.path).name: f for f in report.files}
+    assert by_name["forged.xlsx"].status == "rejected"
+    assert code in {i.code for i in by_name["forged.xlsx"].errors}, [(i.code, i.cell) for i in by_name["forged.xlsx"].issues]
+    assert by_name["ok.xlsx"].status == "accepted"  # one bad file never stops the batch
+
+
+def test_a_monitoring_month_out_of_range_in_the_metadata_falls_back_to_the_form(cycle_dir, demo_dir, tmp_path):
+    forged = _with_meta(_return(cycle_dir, "monitoring", FIRST), tmp_path / "in" / "m.xlsx", {"through": "13"})
+    [res] = run([forged], load_registry(demo_dir / "registry.csv"), Options()).files
+    assert res.status == "accepted" and res.data.computed["时间进度"] == round(7 / 12, 4)

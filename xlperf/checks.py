@@ -155,7 +155,7 @@ def check_locked(ctx: Context, declared: dict) -> None:
     spec, data = ctx.spec, ctx.data
     try:
         snapshot = json.loads(data.meta.get("locked", "") or "{}")
-    except ValueError:
+    except (ValueError, RecursionError):  # the metadata is the unit's file: any text can arrive
         snapshot = None
     if not isinstance(snapshot, dict):
         ctx.issues.append(Issue.make("E007", spec.meta_sheet, "locked"))

@@ -103,7 +103,7 @@ def record_from_return(spec: FormSpec, data, registry) -> Record:
 
     try:
         snapshot = json.loads(data.meta.get("locked", "") or "{}")
-    except ValueError:
+    except (ValueError, RecursionError):  # the metadata is the unit's file: any text can arrive
         snapshot = {}
     snapshot = snapshot if isinstance(snapshot, dict) else {}
     reg = registry.by_code.get(data.key, {}) if registry is not None else {}
