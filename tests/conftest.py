@@ -32,7 +32,9 @@ def registry_path() -> Path:
 @pytest.fixture(scope="session")
 def demo_dir(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("demo") / "demo"
-    proc = run_cli("demo", "-o", out)
+    # the whole year at once (targets, then monitoring and self-evaluation in subfolders): one demo run
+    # serves the targets tests and tests/test_cycle.py
+    proc = run_cli("demo", "--cycle", "-o", out)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "Traceback" not in proc.stdout + proc.stderr
     (out / "demo_stdout.txt").write_text(proc.stdout, encoding="utf-8")
