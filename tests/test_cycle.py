@@ -358,3 +358,23 @@ def test_a_monitoring_month_out_of_range_in_the_metadata_falls_back_to_the_form(
     forged = _with_meta(_return(cycle_dir, "monitoring", FIRST), tmp_path / "in" / "m.xlsx", {"through": "13"})
     [res] = run([forged], load_registry(demo_dir / "registry.csv"), Options()).files
     assert res.status == "accepted" and res.data.computed["时间进度"] == round(7 / 12, 4)
+
+
+def test_a_later_round_takes_the_targets_year_and_its_returns_read_with_it(demo_dir, tmp_path, registry_path):
+    """Without --year and a registry year, the templates carry the targets master's year (2021), in their
+    labels too; a return of another year's template is E010 (not a moved label)."""
+    proc = run_cli("generate", registry_path, "--form", "self-evaluation", "--prefill", demo_dir / "master.xlsx",
+                   "-o", tmp_path / "se")
+    assert proc.returncode == 0 and "2021" in proc.stdout, proc.stdout + proc.stderr
+    template = next((tmp_path / "se").glob(f"*/{FIRST}_*.xlsx"))
+    assert "2021" in openpyxl.load_workbook(template)["项目支出绩效自评表"]["A2"].value
+    proc = run_cli("generate", registry_path, "--form", "self-evaluation", "--prefill", demo_dir / "master.xlsx",
+                   "-o", tmp_path / "se22", "--year", "2022")
+    assert proc.returncode == 0
+    template22 = next((tmp_path / "se22").glob(f"*/{FIRST}_*.xlsx"))
+    filled = tmp_path / "in" / template22.name
+    fill_table_return(template22, filled, load_spec("self-evaluation"), 0)
+    [res] = run([filled], load_registry(registry_path), Options(), year=2022).files
+    assert res.status == "accepted", [(i.code, i.cell) for i in res.issues]
+    [res] = run([filled], load_registry(registry_path), Options(), year=2021).files
+    assert [i.code for i in res.errors] == ["E010"]

@@ -146,7 +146,7 @@ def _prefill(path: Path):
 
 
 def _generate_round(spec, reg, out: Path, prefill: Optional[Path], password: Optional[str], through: Optional[int],
-                    make_zip: bool) -> None:
+                    make_zip: bool, year_given: bool = True) -> None:
     """generate for a table form (monitoring, self-evaluation): one template per approved project."""
     from dataclasses import replace
 
@@ -167,6 +167,8 @@ def _generate_round(spec, reg, out: Path, prefill: Optional[Path], password: Opt
             approved = read_prefill(prefill)
         except PublishError as exc:
             _err(str(exc))
+        if not year_given and approved.year.isdigit():
+            spec = replace(spec, year=int(approved.year))
         if approved.year and approved.year != str(spec.year):
             typer.echo(ui("prefill_year_differs", LANG, found=approved.year, year=spec.year))
     plan = plan_records(spec, reg.rows, approved)
@@ -318,7 +320,8 @@ def build_app() -> typer.Typer:
         round_year = year or reg.year or default_round_year()
         spec = replace(_spec(form), year=round_year)
         if spec.engine == "table":
-            _generate_round(spec, reg, out, prefill, password, through, make_zip)
+            # the later rounds belong to the targets' year: the prefill master's, unless the registry or --year says
+            _generate_round(spec, reg, out, prefill, password, through, make_zip, year_given=bool(year or reg.year))
             return
         values = _prefill(prefill) if prefill else None
         pw, password_note = (password, None) if password else _password_for(out)

@@ -390,14 +390,25 @@ def _write_meta(wb, spec: FormSpec, record: Record, extra: dict, password: str):
 
 # ----------------------------------------------------------------- reader -----
 def with_meta(spec: FormSpec, meta: dict) -> FormSpec:
-    """The spec as the template was generated: a monitoring round's month comes from its metadata."""
+    """The spec as the template was generated: the year and a monitoring round's month (in its labels) come
+    from its metadata. Whether that year is the round's is checked later (E010), with its own message."""
     from dataclasses import replace
 
+    changes = {}
+    year = _meta_int(meta, "year")
+    if year is not None and 1900 <= year <= 2999:
+        changes["year"] = year
+    through = _meta_int(meta, "through")
+    if spec.through and through is not None and 1 <= through <= 12:
+        changes["through"] = through
+    return replace(spec, **changes) if changes else spec
+
+
+def _meta_int(meta: dict, key: str) -> int | None:
     try:
-        through = int(meta.get("through", ""))
-    except ValueError:
-        return spec
-    return replace(spec, through=through) if spec.through and 1 <= through <= 12 else spec
+        return int(meta.get(key, ""))
+    except (TypeError, ValueError):
+        return None
 
 
 def rows_from_meta(spec: FormSpec, meta: dict) -> int | None:
