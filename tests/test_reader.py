@@ -169,7 +169,7 @@ def test_read_file_gives_every_value_with_its_cell(tmp_path):
     path = write_return(tmp_path / "r.xlsx")
     res = read_file(path)
     want = make_return().data
-    assert (res.status, res.kind, res.issues) == ("accepted", "project", [])
+    assert (res.status, res.kind, res.issues, res.path, res.source) == ("accepted", "project", [], str(path), str(path))
     assert res.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
     assert res.mtime == path.stat().st_mtime
     d = res.data
@@ -200,11 +200,30 @@ def test_parse_workbook_of_the_checked_bytes_and_parts(tmp_path):
         assert (res.issues, res.data, res.kind, res.sha256) == (plain.issues, plain.data, plain.kind, plain.sha256)
 
 
+def test_read_file_hands_the_checked_parts_to_the_parser(tmp_path, monkeypatch):
+    """The file is read and inflated once: the parser gets the zip the check built from its own parts."""
+    from xlperf import safety
+
+    calls = []
+    real = safety.shared_zip
+
+    def spy(data, entries, parts):
+        calls.append((len(entries), sorted(parts)))
+        return real(data, entries, parts)
+    monkeypatch.setattr(safety, "shared_zip", spy)
+    path = write_return(tmp_path / "r.xlsx")
+    res = read_file(path)
+    with zipfile.ZipFile(path) as zf:
+        names = zf.namelist()
+    assert res.status == "accepted" and calls == [(len(names), sorted(n for n in names if n.endswith((".xml", ".rels"))))]
+
+
 def test_read_file_reports_what_the_safety_check_refuses(tmp_path, monkeypatch):
     empty = tmp_path / "empty.xlsx"
     empty.write_bytes(b"")
     res = read_file(empty)
     assert (res.status, _codes(res), res.data, res.mtime) == ("rejected", [("F003", "", "", {"size": 0})], None, 0.0)
+    assert res.path == str(empty)
     lock = write_return(tmp_path / "~$r.xlsx")
     assert (read_file(lock).status, read_file(lock).issues[0].code) == ("skipped", "F001")
     big = write_return(tmp_path / "r.xlsx")
@@ -370,7 +389,7 @@ def test_filled():
 def test_huge_cell_and_its_boundary():
     fits = "x" * EXCEL_CELL_MAX
     assert _huge_cell([["a", fits], [1, None]]) is None
-    assert _huge_cell([["a"], [1, fits + "y", fits + "yy"], ["z" * 40000]]) == (1, 1, EXCEL_CELL_MAX + 1)
+    assert _huge_cell([["a", fits], [1, fits + "y", fits + "yy"], ["z" * 40000]]) == (1, 1, EXCEL_CELL_MAX + 1)
 
 
 def test_a_cell_beyond_what_excel_holds_is_e009(tmp_path):
@@ -610,3 +629,6 @@ def test_extract_from_a_grid_cut_short():
     assert data.indicators[0].values == {**{k: v for k, v in first.values.items()}, "指标值": "", "指标值确定依据": ""}
     assert (data.fields["预算数"], data.fields["财政资金"], data.fields["3月底"]) == (2.7, "", 25.0)
     assert _extract(SPEC, [], {}, 3).fields == {f.name: "" for f in SPEC.fields}
+    assert _extract(SPEC, [["x"]], {}, 3).fields == {f.name: "" for f in SPEC.fields}  # A2 is the row after the last
+    short = _extract(SPEC, [["x"]] * 3, {}, 3).fields  # row 3 too short for B3
+    assert (short["单位"], short["项目编码"]) == ("x", "")
