@@ -632,3 +632,16 @@ def test_extract_from_a_grid_cut_short():
     assert _extract(SPEC, [["x"]], {}, 3).fields == {f.name: "" for f in SPEC.fields}  # A2 is the row after the last
     short = _extract(SPEC, [["x"]] * 3, {}, 3).fields  # row 3 too short for B3
     assert (short["单位"], short["项目编码"]) == ("x", "")
+
+
+@pytest.mark.parametrize("which", [0, -1])
+def test_a_changed_first_level_name_is_e005(tmp_path, which):
+    """The first-level names (产出指标 …) sit at the first row of their group: a changed one is a moved label."""
+    slot = [s for s in SPEC.slot_rows(None) if s.index == 0]
+    first_of = {}
+    for s in slot:
+        first_of.setdefault(s.level1, s)
+    s = list(first_of.values())[which]
+    ref = f"{SPEC.level1_col}{s.row0 + 1}"
+    res = parse_workbook(_edited(write_return(tmp_path / "r.xlsx"), lambda wb: wb[SPEC.sheet].__setitem__(ref, "其他指标")))
+    assert _codes(res) == [("E005", SPEC.sheet, ref, {"expected": s.level1, "found": "其他指标"})]
