@@ -250,10 +250,42 @@ def test_a_workbook_of_no_known_form_is_e001(tmp_path):
     wb = openpyxl.Workbook()
     wb.active["A1"] = "hello"
     wb.save(path)
+    first = reader._bundled_specs()[0]  # the message names the first form the reader knows
     res = parse_workbook(path)
-    assert _codes(res) == [("E001", "", "", {"title": SPEC.title, "form_sheet": SPEC.sheet})] or \
-        [i.code for i in res.issues] == ["E001"]
-    assert res.kind == "" and res.data is None
+    assert _codes(res) == [("E001", "", "", {"title": first.title, "form_sheet": first.sheet})]
+    assert res.kind == "" and res.data is None and res.path == str(path)
+    res = parse_workbook(path, [UNIT_SPEC, SPEC])
+    assert _codes(res) == [("E001", "", "", {"title": UNIT_SPEC.title, "form_sheet": UNIT_SPEC.sheet})]
+
+
+def test_the_error_of_an_unreadable_workbook_is_cut_at_200_characters(tmp_path, monkeypatch):
+    import python_calamine
+
+    def broken(_fh):
+        raise ValueError("x" * 300)
+    monkeypatch.setattr(python_calamine.CalamineWorkbook, "from_filelike", broken)
+    res = parse_workbook(write_return(tmp_path / "r.xlsx"))
+    assert _codes(res) == [("F016", "", "", {"error": "ValueError: " + "x" * 200})]
+
+
+def test_parts_the_check_did_not_inflate_reach_the_parser_as_they_were(tmp_path):
+    """A picture (not inflated by the check) is copied into the parser's zip compressed, from the file's bytes."""
+    base = write_return(tmp_path / "base.xlsx")
+    png = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 64
+    path = tmp_path / "with_picture.xlsx"
+    with zipfile.ZipFile(base) as zin, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zout:
+        for zi in zin.infolist():
+            zout.writestr(zi.filename, zin.read(zi))
+        zout.writestr("xl/media/image1.png", png)
+    res = read_file(path)
+    assert res.status == "accepted" and res.issues == []
+    assert res.data == read_file(base).data
+
+
+def test_an_empty_title_cell_is_reported_where_it_is(tmp_path):
+    """The grid starts at A1 even when the first rows are empty: the title cell is named, not a shifted one."""
+    res = parse_workbook(_edited(write_return(tmp_path / "r.xlsx"), lambda wb: wb[SPEC.sheet].__setitem__("A1", None)))
+    assert _codes(res) == [("E005", SPEC.sheet, "A1", {"expected": SPEC.title, "found": "（空）"})]
 
 
 def test_a_form_sheet_without_its_metadata_is_e002(tmp_path):
