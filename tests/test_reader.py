@@ -677,3 +677,28 @@ def test_a_changed_first_level_name_is_e005(tmp_path, which):
     ref = f"{SPEC.level1_col}{s.row0 + 1}"
     res = parse_workbook(_edited(write_return(tmp_path / "r.xlsx"), lambda wb: wb[SPEC.sheet].__setitem__(ref, "其他指标")))
     assert _codes(res) == [("E005", SPEC.sheet, ref, {"expected": s.level1, "found": "其他指标"})]
+
+
+def test_read_file_uses_the_forms_it_is_given(tmp_path):
+    unit = _write_unit(tmp_path / "unit.xlsx")
+    assert read_file(unit).kind == "unit"
+    res = read_file(unit, [SPEC])
+    assert _codes(res) == [("E001", "", "", {"title": SPEC.title, "form_sheet": SPEC.sheet})]
+
+
+def test_read_file_parses_the_bytes_it_checked_without_reading_the_file_again(tmp_path, monkeypatch):
+    path = write_return(tmp_path / "r.xlsx")
+    want = read_file(path).data
+
+    def no_second_read(self):
+        raise AssertionError(f"{self} read a second time")
+    monkeypatch.setattr(Path, "read_bytes", no_second_read)
+    res = read_file(path)
+    assert res.status == "accepted" and res.data == want
+
+
+def test_a_formula_in_the_last_of_ten_slots_is_read(tmp_path):
+    s = next(s for s in SPEC.slot_rows(10) if s.level2 == NOT_COST and s.index == 9)
+    ref = f"{next(c.col for c in SPEC.columns if c.name == VALUE)}{s.row0 + 1}"
+    path = _edited(_write_slots(tmp_path / "r.xlsx", 10), lambda wb: wb[SPEC.sheet].__setitem__(ref, "=40+60"))
+    assert read_file(path).data.formulas == {ref: "=40+60"}
