@@ -373,6 +373,10 @@ def test_ole_names_found_by_scanning_the_first_and_last_mib():
         def seek(self, *a):
             raise OSError(5, "I/O error")
     assert safety._ole_scan_names(Broken(bytes(blob)), size) == []
+    other = bytearray(4096)
+    for at, n in ((0, "WordDocument"), (1000, "EncryptedPackage")):
+        other[at:at + len(name(n))] = name(n)
+    assert safety._ole_scan_names(_reader(bytes(other)), len(other)) == ["EncryptedPackage", "WordDocument"]
 
 
 def test_unquote_part():
@@ -433,7 +437,7 @@ def test_limits_from_the_process_environment(monkeypatch):
     (b"\x1f\x8b\x08\x00", "archive"), (b"BZh91AY", "archive"), (b"{\\rtf1\\ansi", "rtf"),
     (b"  \n<HTML><body>", "html"), (b"<!DOCTYPE html><p>", "html"), (b"x <table>", "html"),
     (b"<meta charset=utf-8>", "html"), (b"<head>", "html"),
-    (b'<?xml version="1.0"?><Workbook>', "xml"), (b'<Workbook xmlns="urn:x">', "xml"), (b"<a>b</a>", "text"),
+    (b'<?xml version="1.0"?><Workbook>', "xml"), (b'\r\n  <?xml version="1.0"?><Workbook>', "xml"), (b"<body>", "html"), (b'<Workbook xmlns="urn:x">', "xml"), (b"<a>b</a>", "text"),
     (b'<?xml version="1.0"?><office:document xmlns:office="o" office:mimetype='
      b'"application/vnd.oasis.opendocument.spreadsheet">', "fods"),
     (b'<?xml version="1.0"?><office:document office:mimetype="application/vnd.oasis.opendocument.text">', "xml"),
@@ -488,6 +492,12 @@ def test_zip_kind():
     assert kind({"mimetype": b"", "content.xml": b""}) == "odf"
     assert kind({"mimetype": b"x" * 257, "content.xml": b""}) == "odf"  # too long to be a mimetype: not read
     assert kind({"mimetype": b"application/x", "content.xml": b""}) == "zip"
+    ods = b"application/vnd.oasis.opendocument.spreadsheet"
+    assert kind({"mimetype": ods.ljust(256, b" ")}) == "ods" and kind({"mimetype": ods.ljust(257, b" ")}) == "zip"
+    damaged = bytearray(_zip_of({"mimetype": ods, "content.xml": b"<c/>"}, zipfile.ZIP_STORED))
+    damaged[damaged.index(ods) + 3] ^= 0xFF  # the mimetype entry fails its CRC: judged by the other entries
+    zf = zipfile.ZipFile(io.BytesIO(bytes(damaged)))
+    assert safety._zip_kind({zi.filename: zi for zi in zf.infolist()}, zf) == "odf"
     assert kind({"mimetype": b"application/vnd.oasis.opendocument.spreadsheet" + b" " * 200}) == "ods"
     assert kind({"word/document.xml": b""}) == "docx" and kind({"ppt/presentation.xml": b""}) == "pptx"
     assert kind({"index/document.iwa": b""}) == "numbers" and kind({"index/Tables/x.iwa": b""}) == "numbers"
@@ -576,6 +586,12 @@ def test_sheet_name_for_messages():
     assert safety._sheet_name(no_name, "xl/worksheets/sheet1.xml") == "xl/worksheets/sheet1.xml"
     unlinked = _dimension_zip(**{"xl/workbook.xml": b'<workbook><sheet name="X" r:id="rId7"/></workbook>'})
     assert safety._sheet_name(unlinked, "xl/worksheets/sheet1.xml") == "xl/worksheets/sheet1.xml"
+    odd = _dimension_zip(**{
+        "xl/_rels/workbook.xml.rels": b'<Relationships><Relationship Id="rId9"/><Relationship Id="rId8" '
+                                      b'Target="\xff\xfe.xml"/><Relationship Id="rId1" Target="worksheets/sheet1.xml"/>'
+                                      b'</Relationships>',
+        "xl/workbook.xml": b'<workbook><sheet name="it&apos;s \xff" r:id="rId1"/></workbook>'})
+    assert safety._sheet_name(odd, "xl/worksheets/sheet1.xml") == "it's \ufffd"  # odd tags and bytes are skipped
     no_rels = zipfile.ZipFile(io.BytesIO(_zip_of({"xl/workbook.xml": _WB})))
     assert safety._sheet_name(no_rels, "xl/worksheets/sheet1.xml") == "xl/worksheets/sheet1.xml"
 
@@ -604,7 +620,10 @@ def test_shared_zip_stores_the_checked_parts_and_copies_the_rest(tmp_path):
     with zipfile.ZipFile(wb_path) as zin, zipfile.ZipFile(src, "w", zipfile.ZIP_DEFLATED) as zout:
         for zi in zin.infolist():
             zout.writestr(zi.filename, zin.read(zi))
-        zout.writestr("xl/media/图片1.png", png)
+        info = zipfile.ZipInfo("xl/media/图片1.png")
+        info.compress_type = zipfile.ZIP_DEFLATED
+        info.extra = b"\xca\xfe\x04\x00abcd"  # an extra field (some zip tools write one): skipped, not copied
+        zout.writestr(info, png)
     parts: dict = {}
     entries: list = []
     rej, data, _st = read_checked(src, Limits(), parts, entries)
