@@ -702,3 +702,16 @@ def test_a_formula_in_the_last_of_ten_slots_is_read(tmp_path):
     ref = f"{next(c.col for c in SPEC.columns if c.name == VALUE)}{s.row0 + 1}"
     path = _edited(_write_slots(tmp_path / "r.xlsx", 10), lambda wb: wb[SPEC.sheet].__setitem__(ref, "=40+60"))
     assert read_file(path).data.formulas == {ref: "=40+60"}
+
+
+def test_a_formula_below_the_table_of_one_slot_is_not_an_input(tmp_path):
+    """Input cells follow the slot count of the file: under a one-slot table, row 19 is no slot (it would be
+    with three slots), so a formula there is not read as a value."""
+    rows = [s.row0 + 1 for s in SPEC.slot_rows(1)]
+    ref = f"C{max(rows) + 1}"
+    path = _edited(_write_slots(tmp_path / "r.xlsx", 1), lambda wb: wb[SPEC.sheet].__setitem__(ref, "=1+1"))
+    res = read_file(path)
+    assert res.status == "accepted" and res.data.formulas == {}, _codes(res)
+    inside = f"C{max(rows)}"
+    path = _edited(_write_slots(tmp_path / "s.xlsx", 1), lambda wb: wb[SPEC.sheet].__setitem__(inside, "=1+1"))
+    assert read_file(path).data.formulas == {inside: "=1+1"}
