@@ -321,6 +321,7 @@ def test_precheck_statuses_agree_with_the_message_table():
 # every bound, every kind a file can be told to be, every field of a rejection.
 import io  # noqa: E402
 import re  # noqa: E402
+import struct  # noqa: E402
 import zipfile  # noqa: E402
 
 from xlperf import safety  # noqa: E402
@@ -753,3 +754,93 @@ def test_entry_names_differing_only_in_case_are_f008(tmp_path):
     parts = {"[Content_Types].xml": b"<Types/>", "xl/workbook.xml": b"<workbook/>", "XL/Workbook.xml": b"<w/>"}
     r = precheck(_write(tmp_path / "d.xlsx", _zip_of(parts)))
     assert (r.code, r.detail) == ("F008", {"reason": "duplicate_entry", "entry": "XL/Workbook.xml"})
+
+
+# ------------------------------------------------------------------- OLE2 containers (.xls, encrypted, Word) ----
+try:
+    from hostile import _ole2
+except ImportError:  # pragma: no cover
+    from tests.hostile import _ole2
+
+_DIR = 1024  # the directory sector of hostile._ole2's files: after the header and the one FAT sector
+
+
+def test_ole_directory_is_walked():
+    xls = _ole2({"Workbook": b"\x09\x08"})
+    assert safety._ole_names(_reader(xls), len(xls)) == ["Root Entry", "Workbook"]
+    enc = _ole2({"EncryptionInfo": b"i", "EncryptedPackage": b"p"})
+    assert safety._ole_names(_reader(enc), len(enc)) == ["Root Entry", "EncryptionInfo", "EncryptedPackage"]
+    longest = "N" * 31  # 64 bytes with its NUL: the longest name an entry holds
+    f = _ole2({longest: b"x"})
+    assert safety._ole_names(_reader(f), len(f)) == ["Root Entry", longest]
+
+
+@pytest.mark.parametrize(("offset", "value", "names"), [
+    (0x42, b"\x00", ["Root Entry"]),  # an unused entry
+    (0x42, b"\x01", ["Root Entry", "Workbook"]),  # a storage
+    (0x40, b"\x13\x00", ["Root Entry"]),  # an odd name length
+    (0x40, b"\x42\x00", ["Root Entry"]),  # longer than an entry holds
+    (0x40, b"\x02\x00", ["Root Entry", ""]),  # just the NUL
+    (0x40, b"\x00\x00", ["Root Entry"]),
+])
+def test_ole_directory_entries_that_are_not_streams(offset, value, names):
+    data = bytearray(_ole2({"Workbook": b"\x09\x08"}))
+    at = _DIR + 128 + offset
+    data[at:at + len(value)] = value
+    assert safety._ole_names(_reader(bytes(data)), len(data)) == names
+
+
+def test_ole_headers_that_cannot_be_walked():
+    good = _ole2({"Workbook": b"\x09\x08"})
+    assert safety._ole_names(_reader(good[:511]), 511) is None  # no whole header
+    bad_shift = bytearray(good)
+    bad_shift[0x1E:0x20] = b"\x0a\x00"
+    assert safety._ole_names(_reader(bytes(bad_shift)), len(good)) is None
+    too_many_fat = bytearray(good)
+    too_many_fat[0x2C:0x30] = struct.pack("<L", len(good) // 512 + 1)
+    assert safety._ole_names(_reader(bytes(too_many_fat)), len(good)) is None
+    dir_out_of_range = bytearray(good)
+    dir_out_of_range[0x30:0x34] = struct.pack("<L", 5000)
+    with pytest.raises(ValueError):
+        safety._ole_names(_reader(bytes(dir_out_of_range)), len(good))
+    loop = bytearray(good)  # the directory's FAT entry points at itself: walked once
+    loop[512 + 4:512 + 8] = struct.pack("<L", 1)
+    assert safety._ole_names(_reader(bytes(loop)), len(good)) == ["Root Entry", "Workbook"]
+    fat_in_chain_end = bytearray(good)  # the header names no FAT sector: the chain cannot be followed
+    fat_in_chain_end[0x4C:0x50] = struct.pack("<L", 0xFFFFFFFE)
+    with pytest.raises(ValueError, match="FAT index"):
+        safety._ole_names(_reader(bytes(fat_in_chain_end)), len(good))
+
+
+def _ole_file(tmp_path, name: str, streams: dict) -> Path:
+    return _write(tmp_path / name, _ole2(streams))
+
+
+@pytest.mark.parametrize(("name", "streams", "code", "detail"), [
+    ("a.xls", {"Workbook": b"x"}, "F005", {"format": "xls"}),
+    ("a.xlsx", {"Workbook": b"x"}, "F005", {"format": "xls"}),
+    ("a.xlsx", {"Book": b"x"}, "F005", {"format": "xls"}),  # BIFF5 (Excel 95)
+    ("a.et", {"Workbook": b"x"}, "F005", {"format": "et"}),  # WPS: the same container, told by its name
+    ("a.ETT", {"Other": b"x"}, "F005", {"format": "et"}),
+    ("a.xlt", {"Other": b"x"}, "F005", {"format": "xls"}),
+    ("a.xls", {"Other": b"x"}, "F005", {"format": "xls"}),
+    ("a.xlsx", {"Other": b"x"}, "F007", {"kind": "ole"}),
+    ("a.xls", {"WordDocument": b"x"}, "F007", {"kind": "doc"}),  # a Word file renamed .xls
+    ("a.xlsx", {"PowerPoint Document": b"x"}, "F007", {"kind": "ppt"}),
+    ("a.et", {"PowerPoint Document": b"x"}, "F007", {"kind": "ppt"}),
+    ("a.xlsx", {"EncryptionInfo": b"i", "EncryptedPackage": b"p"}, "F006", {"kind": "encrypted_ooxml"}),
+    ("a.xlsx", {"EncryptedPackage": b"p"}, "F006", {"kind": "encrypted_ooxml"}),
+])
+def test_ole_containers_by_their_streams_and_name(tmp_path, name, streams, code, detail):
+    r = precheck(_ole_file(tmp_path, name, streams))
+    assert (r.code, r.detail) == (code, detail)  # the directory was walked: no "directory": "unparsed"
+
+
+def test_an_ole_directory_that_cannot_be_walked_is_scanned_and_said_so(tmp_path):
+    data = bytearray(_ole2({"WordDocument": b"x"}))
+    data[0x1E:0x20] = b"\x07\x00"
+    r = precheck(_write(tmp_path / "a.xlsx", bytes(data)))
+    assert (r.code, r.detail) == ("F007", {"kind": "doc", "directory": "unparsed"})
+    data = bytearray(_ole2({"Other": b"x"}))
+    data[0x1E:0x20] = b"\x07\x00"
+    assert precheck(_write(tmp_path / "b.xlsx", bytes(data))).detail == {"kind": "ole", "directory": "unparsed"}
