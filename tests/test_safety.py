@@ -830,6 +830,8 @@ def _ole_file(tmp_path, name: str, streams: dict) -> Path:
     ("a.et", {"PowerPoint Document": b"x"}, "F007", {"kind": "ppt"}),
     ("a.xlsx", {"EncryptionInfo": b"i", "EncryptedPackage": b"p"}, "F006", {"kind": "encrypted_ooxml"}),
     ("a.xlsx", {"EncryptedPackage": b"p"}, "F006", {"kind": "encrypted_ooxml"}),
+    ("a.xlsx", {"EncryptionInfo": b"i"}, "F006", {"kind": "encrypted_ooxml"}),
+    ("a.et", {"Other": b"x"}, "F005", {"format": "et"}),
 ])
 def test_ole_containers_by_their_streams_and_name(tmp_path, name, streams, code, detail):
     r = precheck(_ole_file(tmp_path, name, streams))
@@ -844,3 +846,33 @@ def test_an_ole_directory_that_cannot_be_walked_is_scanned_and_said_so(tmp_path)
     data = bytearray(_ole2({"Other": b"x"}))
     data[0x1E:0x20] = b"\x07\x00"
     assert precheck(_write(tmp_path / "b.xlsx", bytes(data))).detail == {"kind": "ole", "directory": "unparsed"}
+    data = bytearray(_ole2({"Workbook": b"x"}))
+    data[0x1E:0x20] = b"\x07\x00"
+    assert precheck(_write(tmp_path / "c.et", bytes(data))).detail == {"format": "et", "directory": "unparsed"}
+
+
+def test_ole_fat_sectors_beyond_the_header_are_found_through_the_difat():
+    """Over 109 FAT sectors (files over about 7 MB), the rest are listed in DIFAT sectors: a directory
+    continued in a sector the 110th FAT sector describes is walked to its end."""
+    ss, per = 512, 128
+    far = 109 * per + 5  # a sector whose FAT entry is in the 110th FAT sector
+    size = (far + 2) * ss
+    data = bytearray(size)
+    end, free = 0xFFFFFFFE, 0xFFFFFFFF
+    header = struct.pack("<8s16s5H6s9L", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", b"\0" * 16, 0x3E, 3, 0xFFFE,
+                         9, 6, b"\0" * 6, 0, 110, 1, 0, 4096, end, 0, 2, 1)
+    header += struct.pack("<109L", *([0] * 109))  # the header's 109 FAT sectors (all the same one here)
+    data[:512] = header
+    fat0 = [free] * per
+    fat0[1] = far  # sector 0 (file offset 512): the directory goes on from sector 1 to the far one
+    data[512:1024] = struct.pack(f"<{per}L", *fat0)
+    data[3 * ss + ss:4 * ss + ss] = struct.pack(f"<{per}L", *[free] * per)  # sector 3: the 110th FAT sector
+    data[3 * ss + ss + 4 * 5:3 * ss + ss + 4 * 6] = struct.pack("<L", end)  # ... ends the chain at far
+    data[2 * ss + ss:3 * ss + ss] = struct.pack(f"<{per}L", 3, *[free] * (per - 2), end)  # sector 2: the DIFAT
+
+    def entry(name, typ):
+        raw = (name + "\0").encode("utf-16-le")
+        return struct.pack("<64sHBB3L16sL2QLQ", raw, len(raw), typ, 1, free, free, free, b"\0" * 16, 0, 0, 0, end, 0)
+    data[2 * ss - ss + ss:2 * ss - ss + ss + 128] = entry("Root Entry", 5)  # sector 1
+    data[(far + 1) * ss:(far + 1) * ss + 128] = entry("Workbook", 2)
+    assert safety._ole_names(_reader(bytes(data)), size) == ["Root Entry", "Workbook"]
