@@ -876,3 +876,11 @@ def test_ole_fat_sectors_beyond_the_header_are_found_through_the_difat():
     data[2 * ss - ss + ss:2 * ss - ss + ss + 128] = entry("Root Entry", 5)  # sector 1
     data[(far + 1) * ss:(far + 1) * ss + 128] = entry("Workbook", 2)
     assert safety._ole_names(_reader(bytes(data)), size) == ["Root Entry", "Workbook"]
+
+
+def test_a_short_last_ole_sector_is_read_as_padded():
+    """A file cut inside its directory sector (the last one read): the part that is there is read, the
+    rest counts as empty entries."""
+    good = _ole2({"Workbook": b"\x09\x08"})
+    cut = good[:_DIR + 300]  # the root and the first stream entry, and part of the next
+    assert safety._ole_names(_reader(cut), len(cut)) == ["Root Entry", "Workbook"]
