@@ -314,3 +314,573 @@ def test_precheck_statuses_agree_with_the_message_table():
 
     severity = {"skipped": "skip", "rejected": "error"}
     assert {c: severity[s] for c, (s, _m) in CODES.items()} == {c: ISSUES[c][0] for c in CODES}
+
+
+# ======================================================================================================
+# The helpers of the check, one by one, in process (mutation testing measures these): both sides of
+# every bound, every kind a file can be told to be, every field of a rejection.
+import io  # noqa: E402
+import re  # noqa: E402
+import struct  # noqa: E402
+import zipfile  # noqa: E402
+
+from xlperf import safety  # noqa: E402
+from xlperf.messages import issue_text  # noqa: E402
+from xlperf.safety import read_checked, shared_zip, unquote_part  # noqa: E402
+
+_MiB = 2**20
+
+
+def test_rejection_text():
+    r = Rejection("F003", "rejected", {"size": 0})
+    assert str(r) == f"F003 (rejected): {issue_text('F003', 'en', size=0)} [size=0]"
+    r = Rejection("F005", "rejected", {"format": "xls", "directory": "unparsed"})
+    assert str(r) == f"F005 (rejected): {issue_text('F005', 'en', format='xls')} [format=xls, directory=unparsed]"
+    assert str(Rejection("F001", "skipped")) == f"F001 (skipped): {issue_text('F001', 'en')}"
+    assert str(Rejection("X999", "rejected", {"a": 1})) == "X999 (rejected): unknown problem [a=1]"
+
+
+def test_megabytes_for_messages():
+    assert [safety._mb(n) for n in (0, 1, 50_000, _MiB, int(1.26 * _MiB), 300 * _MiB + 1)] == [
+        0.1, 0.1, 0.1, 1.0, 1.3, 300.0]
+
+
+def _reader(data: bytes) -> io.BufferedReader:
+    return io.BufferedReader(io.BytesIO(data))
+
+
+def test_ole_names_found_by_scanning_the_first_and_last_mib():
+    def name(n: str) -> bytes:
+        return (n + "\0").encode("utf-16-le")
+    size = 3 * _MiB
+    blob = bytearray(size)
+    blob[100:100 + len(name("Workbook"))] = name("Workbook")
+    blob[int(1.5 * _MiB):int(1.5 * _MiB) + len(name("WordDocument"))] = name("WordDocument")  # the middle: not read
+    end = size - 200
+    blob[end:end + len(name("EncryptionInfo"))] = name("EncryptionInfo")
+    assert safety._ole_scan_names(_reader(bytes(blob)), size) == ["EncryptionInfo", "Workbook"]
+    small = bytearray(int(1.6 * _MiB))  # between one and two MiB: the rest after the first MiB is read
+    at = int(1.5 * _MiB)
+    small[at:at + len(name("PowerPoint Document"))] = name("PowerPoint Document")
+    small[10:10 + len(name("Book"))] = name("Book")
+    assert safety._ole_scan_names(_reader(bytes(small)), len(small)) == ["Book", "PowerPoint Document"]
+    edge = bytearray(_MiB + 20)  # the two reads are kept apart: a name across the first MiB's end is not made up
+    edge[_MiB - 4:_MiB - 4 + len(name("Book"))] = name("Book")
+    assert safety._ole_scan_names(_reader(bytes(edge)), len(edge)) == []
+    edge[_MiB + 2:_MiB + 2 + len(name("Book"))] = name("Book")
+    assert safety._ole_scan_names(_reader(bytes(edge)), len(edge)) == ["Book"]
+
+    class Broken(io.BytesIO):
+        def seek(self, *a):
+            raise OSError(5, "I/O error")
+    assert safety._ole_scan_names(Broken(bytes(blob)), size) == []
+    other = bytearray(4096)
+    for at, n in ((0, "WordDocument"), (1000, "EncryptedPackage")):
+        other[at:at + len(name(n))] = name(n)
+    assert safety._ole_scan_names(_reader(bytes(other)), len(other)) == ["EncryptedPackage", "WordDocument"]
+
+
+def test_unquote_part():
+    assert unquote_part("xl/worksheets/sheet%201.xml") == "xl/worksheets/sheet 1.xml"
+    assert unquote_part("xl/a+b.xml") == "xl/a+b.xml" and unquote_part("/xl/%E8%A1%A8.xml") == "/xl/表.xml"
+
+
+def test_safe_parse_xml_messages():
+    with pytest.raises(ValueError, match=r"^unsafe XML rejected \(DOCTYPE/entity/external reference\): ") as e:
+        safe_parse_xml(b"<!DOCTYPE a><a/>")
+    assert e.value.__cause__ is not None
+    with pytest.raises(ValueError, match=r"^malformed XML: mismatched tag") as e:
+        safe_parse_xml(b"<a><b></a>")
+    assert e.value.__cause__ is not None
+    with pytest.raises(ValueError, match="unsafe XML"):
+        safe_parse_xml(b'<!DOCTYPE a SYSTEM "http://example.org/a.dtd"><a/>')
+
+
+def test_limits_from_env_every_variable():
+    env = {"XLPERF_MAX_SHEET_ROWS": "500", "XLPERF_MAX_SHEET_CELLS": "9000", "XLPERF_READ_TIMEOUT": "2.5",
+           "XLPERF_READ_MEM_MB": "300", "XLPERF_MAX_RATIO": "50"}
+    assert Limits.from_env(env) == Limits(max_sheet_rows=500, max_sheet_cells=9000, read_timeout_s=2.5,
+                                          read_mem_mb=300, max_ratio=50.0)
+    tiny = {"XLPERF_MAX_FILE_MB": "1e-9", "XLPERF_MAX_ENTRIES": "0.5", "XLPERF_MAX_UNCOMPRESSED_MB": "1e-9",
+            "XLPERF_MAX_SHEET_ROWS": "0.1", "XLPERF_MAX_SHEET_CELLS": "0.1", "XLPERF_READ_MEM_MB": "1"}
+    assert Limits.from_env(tiny) == Limits(max_file_bytes=1, max_entries=1, max_total_uncompressed=1,
+                                           max_entry_uncompressed=1, max_sheet_rows=1, max_sheet_cells=1,
+                                           read_mem_mb=64)  # each at least 1 (the memory limit 64 MiB)
+    assert Limits.from_env({"XLPERF_MAX_UNCOMPRESSED_MB": "3"}).max_entry_uncompressed == 3 * _MiB // 2
+    assert Limits.from_env({"XLPERF_MAX_ENTRIES": "2.9"}).max_entries == 2
+    assert Limits.from_env({"XLPERF_READ_MEM_MB": "64.9"}).read_mem_mb == 64
+    assert Limits.from_env({"XLPERF_READ_MEM_MB": "65"}).read_mem_mb == 65
+    assert Limits.from_env({}) == Limits() and Limits.from_env({"XLPERF_READ_TIMEOUT": ""}) == Limits()
+    with pytest.raises(ValueError) as e:
+        Limits.from_env({"XLPERF_READ_TIMEOUT": "soon"})
+    assert str(e.value) == "XLPERF_READ_TIMEOUT must be a positive number, got 'soon'"
+    with pytest.raises(ValueError) as e:
+        Limits.from_env({"XLPERF_MAX_SHEET_CELLS": "-1"})
+    assert str(e.value) == "XLPERF_MAX_SHEET_CELLS must be a positive number, got '-1'"
+    for var in ("XLPERF_MAX_FILE_MB", "XLPERF_MAX_ENTRIES", "XLPERF_MAX_UNCOMPRESSED_MB", "XLPERF_MAX_SHEET_ROWS",
+                "XLPERF_READ_MEM_MB"):
+        with pytest.raises(ValueError, match=var):
+            Limits.from_env({var: "0"})
+
+
+def test_limits_from_the_process_environment(monkeypatch):
+    monkeypatch.setenv("XLPERF_MAX_SHEET_ROWS", "77")
+    assert Limits.from_env().max_sheet_rows == 77
+    assert Limits.from_env({}).max_sheet_rows == 10_000  # a mapping given: the environment is not read
+
+
+@pytest.mark.parametrize(("sample", "kind"), [
+    (b"\x09\x08\x10\x00\x00\x06\x05\x00", "xls"), (b"\x09\x00\x04\x00\x02\x00\x10\x00", "xls"),
+    (b"\x09\x02\x20\x00\x00\x00\x00\x00", "xls"), (b"\x09\x04\x06\x00\x00\x00\x10\x00", "xls"),
+    (b"\x09\x08\x03\x00\x00\x06\x05\x00", "unknown"), (b"\x09\x08\x21\x00\x00\x06\x05\x00", "unknown"),
+    (b"\x09\x01\x10\x00\x00\x06\x05\x00", "unknown"), (b"\x09\x08\x10\x00\x00\x06\x05", "unknown"),
+    (b"%PDF-1.7\n", "pdf"), (b"Rar!\x1a\x07", "archive"), (b"7z\xbc\xaf\x27\x1c\x00", "archive"),
+    (b"\x1f\x8b\x08\x00", "archive"), (b"BZh91AY", "archive"), (b"{\\rtf1\\ansi", "rtf"),
+    (b"  \n<HTML><body>", "html"), (b"<!DOCTYPE html><p>", "html"), (b"x <table>", "html"),
+    (b"<meta charset=utf-8>", "html"), (b"<head>", "html"),
+    (b'<?xml version="1.0"?><Workbook>', "xml"), (b'\r\n  <?xml version="1.0"?><Workbook>', "xml"), (b"<body>", "html"), (b'<Workbook xmlns="urn:x">', "xml"), (b"<a>b</a>", "text"),
+    (b'<?xml version="1.0"?><office:document xmlns:office="o" office:mimetype='
+     b'"application/vnd.oasis.opendocument.spreadsheet">', "fods"),
+    (b'<?xml version="1.0"?><office:document office:mimetype="application/vnd.oasis.opendocument.text">', "xml"),
+    (b"\xef\xbb\xbf\xe9\xa1\xb9\xe7\x9b\xae,2021\r\n", "text"), ("项目,预算".encode("gb18030"), "text"),
+    ("<html>".encode("utf-16"), "html"), (b"\x00\x01\x02\x03binary", "unknown"), (b"", "unknown"),
+])
+def test_sniff(sample, kind):
+    assert safety._sniff(sample) == kind
+
+
+def test_decode_text_tells_text_from_binary():
+    text = b"a" * 99 + b"\x01"  # 1 % control characters: still text
+    assert safety._decode_text(text) == text.decode()
+    assert safety._decode_text(b"a" * 98 + b"\x01\x7f") is None  # 2 %: binary
+    assert safety._decode_text(b"a\tb\nc\rd\x0ce") == "a\tb\nc\rd\x0ce"  # tabs and line ends are text
+    assert safety._decode_text(b"\xef\xbb\xbfabc") == "abc"
+    assert safety._decode_text("表".encode("utf-16-be").join([b"\xfe\xff", b""])) == "表"
+    assert safety._decode_text("预算".encode("gb18030")) == "预算"
+    assert safety._decode_text(b"\xe9\xa1") is None  # a cut character and nothing else
+    assert safety._decode_text(b"ok\xe9\xa1") == "ok"  # a sample may cut the last character
+    assert safety._decode_text(b"\xff\xff\xff\xff") is None
+
+
+@pytest.mark.parametrize(("data", "state"), [
+    (b"", "more"), (b" \r\n\t", "more"), (b"<root/>", "root"), (b'<?xml version="1.0"?>\n<root>', "root"),
+    (b"<?xml version", "more"), (b"<!-- note --><r/>", "root"), (b"<!-- note", "more"), (b"<!DOCTYPE r>", "dtd"),
+    (b'<?xml version="1.0"?><!-- c --> <!ENTITY x "y">', "dtd"), (b"text<r/>", "root"), (b"<!-", "more"),
+    (b"<ab", "more"), (b"<abc", "root"), (b"\xef\xbb\xbf<!DOCTYPE r>", "dtd"), (b"\xff\xfe<\x00!\x00D\x00", "more"),
+    ("<!DOCTYPE r>".encode("utf-16-le"), "dtd"), ("\ufeff<!DOCTYPE r>".encode("utf-16-be"), "dtd"),
+    (b"\xef\xbb\xbf<root>", "root"), (b"<!---->" + b"<!DOCTYPE r>", "dtd"),
+])
+def test_prolog_state(data, state):
+    assert safety._prolog_state(data) == state
+
+
+def _zip_of(parts: dict, method=zipfile.ZIP_DEFLATED) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", method) as zf:
+        for name, body in parts.items():
+            zf.writestr(name, body)
+    return buf.getvalue()
+
+
+def test_zip_kind():
+    def kind(parts):
+        data = _zip_of(parts)
+        zf = zipfile.ZipFile(io.BytesIO(data))
+        return safety._zip_kind({zi.filename: zi for zi in zf.infolist()}, zf)
+    assert kind({"xl/workbook.bin": b""}) == "xlsb" and kind({"workbook.bin": b""}) == "xlsb"
+    assert kind({"mimetype": b"application/vnd.oasis.opendocument.spreadsheet\n", "content.xml": b""}) == "ods"
+    assert kind({"mimetype": b"application/vnd.oasis.opendocument.text", "content.xml": b""}) == "odf"
+    assert kind({"mimetype": b"", "content.xml": b""}) == "odf"
+    assert kind({"mimetype": b"x" * 257, "content.xml": b""}) == "odf"  # too long to be a mimetype: not read
+    assert kind({"mimetype": b"application/x", "content.xml": b""}) == "zip"
+    ods = b"application/vnd.oasis.opendocument.spreadsheet"
+    assert kind({"mimetype": ods.ljust(256, b" ")}) == "ods" and kind({"mimetype": ods.ljust(257, b" ")}) == "zip"
+    damaged = bytearray(_zip_of({"mimetype": ods, "content.xml": b"<c/>"}, zipfile.ZIP_STORED))
+    damaged[damaged.index(ods) + 3] ^= 0xFF  # the mimetype entry fails its CRC: judged by the other entries
+    zf = zipfile.ZipFile(io.BytesIO(bytes(damaged)))
+    assert safety._zip_kind({zi.filename: zi for zi in zf.infolist()}, zf) == "odf"
+    assert kind({"mimetype": b"application/vnd.oasis.opendocument.spreadsheet" + b" " * 200}) == "ods"
+    assert kind({"word/document.xml": b""}) == "docx" and kind({"ppt/presentation.xml": b""}) == "pptx"
+    assert kind({"index/document.iwa": b""}) == "numbers" and kind({"index/Tables/x.iwa": b""}) == "numbers"
+    assert kind({"index/x.txt": b"", "a.iwa": b""}) == "zip" and kind({}) == "zip"
+    assert safety._zip_kind({"mimetype": object(), "content.xml": None}) == "odf"  # no zip to read it from
+
+
+def test_macro_override():
+    names = {"xl/vbaproject.bin": 1, "xl/macrosheets/sheet 1.xml": 1, "xl/workbook.xml": 1}
+    ct = (b'<Types><Default Extension="bin" ContentType="application/vnd.ms-office.vbaProject"/>'
+          b'<Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats.main+xml"/>'
+          b'<Override PartName="/xl/macrosheets/sheet%201.xml" ContentType="application/vnd.ms-excel.MacroSheet+xml"/>'
+          b"</Types>")
+    assert safety._macro_override(ct, names) == ("xl/macrosheets/sheet 1.xml", "application/vnd.ms-excel.MacroSheet+xml")
+    assert safety._macro_override(ct, {"xl/workbook.xml": 1}) is None  # declared, but not in the zip
+    only_default = ct.split(b"<Override")[0] + b"</Types>"
+    assert safety._macro_override(only_default, names) is None  # a Default says what a .bin would be
+    vba = b"<Types><x:Override ContentType='application/vnd.ms-office.vbaProject' PartName='/xl/vbaProject.bin'/>"
+    assert safety._macro_override(vba, names) == ("xl/vbaproject.bin", "application/vnd.ms-office.vbaProject")
+    main = b'<Override PartName="/xl/workbook.xml" ContentType="application/vnd.ms-excel.sheet.macroEnabled.main+xml"/>'
+    assert safety._macro_override(main, names)[0] == "xl/workbook.xml"
+    no_type = b'<Override PartName="/xl/vbaProject.bin"/><Default ContentType="vbaProject"/>'
+    assert safety._macro_override(no_type, names) is None
+    no_part = b'<Override ContentType="application/vnd.ms-office.vbaProject"/>'
+    assert safety._macro_override(no_part, names) is None
+    assert safety._macro_override(b"<Types/>", names) is None
+
+
+# ------------------------------------------------------------------- the used range of a sheet (F018) ----
+_WB = (b'<workbook><sheets><sheet name="Data &amp; &quot;more&quot;" sheetId="1" r:id="rId2"/>'
+       b'<sheet name="Other" sheetId="2" r:id="rId1"/></sheets></workbook>')
+_RELS = (b'<Relationships><Relationship Id="rId1" Target="worksheets/sheet1.xml"/>'
+         b'<Relationship Id="rId2" Target="/xl/worksheets/sheet2.xml"/></Relationships>')
+
+
+def _dimension_zip(**extra) -> zipfile.ZipFile:
+    parts = {"xl/workbook.xml": _WB, "xl/_rels/workbook.xml.rels": _RELS, "xl/worksheets/sheet1.xml": b"<w/>",
+             "xl/worksheets/sheet2.xml": b"<w/>", **extra}
+    return zipfile.ZipFile(io.BytesIO(_zip_of(parts)))
+
+
+@pytest.mark.parametrize(("head", "limits", "rejected"), [
+    (b'<worksheet><dimension ref="A1:F10000"/>', Limits(), False),
+    (b'<worksheet><dimension ref="A1:F10001"/>', Limits(), True),
+    (b'<worksheet><dimension ref="A1:J10"/>', Limits(max_sheet_cells=100), False),
+    (b'<worksheet><dimension ref="A1:K10"/>', Limits(max_sheet_cells=100), True),
+    (b'<worksheet><dimension ref="A1:Z2"/>', Limits(max_sheet_cells=52), False),
+    (b'<worksheet><dimension ref="A1:AA2"/>', Limits(max_sheet_cells=53), True),  # AA is column 27
+    (b"<x:worksheet><x:dimension ref = '$A$1:$b$20'/>", Limits(max_sheet_rows=19), True),
+    (b'<worksheet><dimension ref="B3"/>', Limits(max_sheet_rows=2), True),
+    (b'<worksheet><dimension ref="A1:XFD1048576"/>', Limits(), True),
+    (b'<worksheet><dimension ref="A1:"/>', Limits(max_sheet_rows=1), False),  # nothing to read: not judged
+    (b'<worksheet><dimension ref="A1:5"/>', Limits(max_sheet_rows=1), False),
+    (b'<worksheet><sheetPr/><c r="A100000"/>', Limits(), False),  # no <dimension>: the worker's limits apply
+    ('<worksheet><dimension ref="A1:F10001"/>'.encode("utf-16-le"), Limits(), True),
+])
+def test_dimension_limits(head, limits, rejected):
+    zf = _dimension_zip()
+    zi = zf.getinfo("xl/worksheets/sheet1.xml")
+    r = safety._check_dimension(zf, zi, head, limits)
+    assert (r is not None) == rejected, r
+    if r is not None:
+        assert (r.code, r.status, r.detail["entry"], r.detail["sheet_name"]) == (
+            "F018", "rejected", "xl/worksheets/sheet1.xml", "Other")
+        assert (r.detail["limit_rows"], r.detail["limit_cells"]) == (limits.max_sheet_rows, limits.max_sheet_cells)
+
+
+def test_dimension_details():
+    zf = _dimension_zip()
+    r = safety._check_dimension(zf, zf.getinfo("xl/worksheets/sheet2.xml"), b'<dimension ref=" A1:AB20001 "/>',
+                                Limits())
+    assert r.detail == {"sheet_name": 'Data & "more"', "entry": "xl/worksheets/sheet2.xml", "ref": "A1:AB20001",
+                        "rows": 20001, "cells": 20001 * 28, "limit_rows": 10_000, "limit_cells": 1_000_000}
+
+
+def test_sheet_name_for_messages():
+    zf = _dimension_zip()
+    assert safety._sheet_name(zf, "xl/worksheets/sheet1.xml") == "Other"
+    assert safety._sheet_name(zf, "xl/worksheets/sheet2.xml") == 'Data & "more"'
+    assert safety._sheet_name(zf, "xl/worksheets/sheet9.xml") == "xl/worksheets/sheet9.xml"
+    dotted = _dimension_zip(**{"xl/_rels/workbook.xml.rels": b'<Relationships><Relationship Id="rId1" '
+                                                            b'Target="./worksheets/../worksheets/sheet1.xml"/>'
+                                                            b'</Relationships>'})
+    assert safety._sheet_name(dotted, "xl/worksheets/sheet1.xml") == "Other"
+    no_name = _dimension_zip(**{"xl/workbook.xml": b'<workbook><sheet sheetId="1" r:id="rId1"/></workbook>'})
+    assert safety._sheet_name(no_name, "xl/worksheets/sheet1.xml") == "xl/worksheets/sheet1.xml"
+    unlinked = _dimension_zip(**{"xl/workbook.xml": b'<workbook><sheet name="X" r:id="rId7"/></workbook>'})
+    assert safety._sheet_name(unlinked, "xl/worksheets/sheet1.xml") == "xl/worksheets/sheet1.xml"
+    odd = _dimension_zip(**{
+        "xl/_rels/workbook.xml.rels": b'<Relationships><Relationship Id="rId9"/><Relationship Id="rId8" '
+                                      b'Target="\xff\xfe.xml"/><Relationship Id="rId1" Target="worksheets/sheet1.xml"/>'
+                                      b'</Relationships>',
+        "xl/workbook.xml": b'<workbook><sheet name="it&apos;s \xff" r:id="rId1"/></workbook>'})
+    assert safety._sheet_name(odd, "xl/worksheets/sheet1.xml") == "it's \ufffd"  # odd tags and bytes are skipped
+    no_rels = zipfile.ZipFile(io.BytesIO(_zip_of({"xl/workbook.xml": _WB})))
+    assert safety._sheet_name(no_rels, "xl/worksheets/sheet1.xml") == "xl/worksheets/sheet1.xml"
+
+
+def test_a_sheet_with_a_huge_used_range_is_f018(tmp_path):
+    src = _xlsxwriter_workbook(tmp_path / "src.xlsx")
+    with zipfile.ZipFile(src) as zf:
+        parts = {zi.filename: zf.read(zi) for zi in zf.infolist()}
+    sheet = parts["xl/worksheets/sheet1.xml"]
+    assert b'<dimension ref="A1:F300"/>' in sheet
+    for ref, code in ((b"A1:F10000", None), (b"A1:F10001", "F018")):
+        parts["xl/worksheets/sheet1.xml"] = sheet.replace(b"A1:F300", ref)
+        path = tmp_path / f"{ref.decode().replace(':', '_')}.xlsx"
+        path.write_bytes(_zip_of(parts))
+        r = precheck(path)
+        assert (r.code if r else None) == code
+        if r:
+            assert (r.detail["sheet_name"], r.detail["rows"], r.detail["cells"]) == ("项目绩效目标表", 10001, 60006)
+
+
+# ------------------------------------------------------------------- the checked zip, stored (shared_zip) ----
+def test_shared_zip_stores_the_checked_parts_and_copies_the_rest(tmp_path):
+    png = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 40
+    src = tmp_path / "book.xlsx"
+    wb_path = _xlsxwriter_workbook(tmp_path / "src.xlsx")
+    with zipfile.ZipFile(wb_path) as zin, zipfile.ZipFile(src, "w", zipfile.ZIP_DEFLATED) as zout:
+        for zi in zin.infolist():
+            zout.writestr(zi.filename, zin.read(zi))
+        info = zipfile.ZipInfo("xl/media/图片1.png")
+        info.compress_type = zipfile.ZIP_DEFLATED
+        info.extra = b"\xca\xfe\x04\x00abcd"  # an extra field (some zip tools write one): skipped, not copied
+        zout.writestr(info, png)
+    parts: dict = {}
+    entries: list = []
+    rej, data, _st = read_checked(src, Limits(), parts, entries)
+    assert rej is None and "xl/workbook.xml" in parts and "xl/media/图片1.png" not in parts
+    copy = shared_zip(data, entries, parts)
+    with zipfile.ZipFile(io.BytesIO(data)) as orig, zipfile.ZipFile(io.BytesIO(copy)) as zf:
+        assert zf.testzip() is None
+        assert [zi.filename for zi in zf.infolist()] == [zi.filename for zi in orig.infolist()]
+        for zi in zf.infolist():
+            assert zf.read(zi) == orig.read(zi.filename), zi.filename
+            want = zipfile.ZIP_STORED if zi.filename in parts else orig.getinfo(zi.filename).compress_type
+            assert zi.compress_type == want, zi.filename
+            assert zi.flag_bits & 0x800 and zi.CRC == orig.getinfo(zi.filename).CRC
+        assert zf.getinfo("xl/media/图片1.png").compress_type == zipfile.ZIP_DEFLATED
+    assert shared_zip(data, [], {}) == b"PK\x05\x06" + bytes(18)  # nothing to copy: an empty zip
+    assert precheck(_write(tmp_path / "copy.xlsx", copy)) is None  # the copy passes the check itself
+
+
+def _write(path: Path, data: bytes) -> Path:
+    path.write_bytes(data)
+    return path
+
+
+# ------------------------------------------------------------------- names, containers, entries ----
+@pytest.mark.parametrize(("name", "kind"), [("~$book.xlsx", "excel_lock"), (".~lock.book.xlsx#", "libreoffice_lock"),
+                                            ("._book.xlsx", "appledouble")])
+def test_lock_and_metadata_files_by_name(tmp_path, name, kind):
+    r, data, st_ = read_checked(_write(tmp_path / name, b"PK\x03\x04 whatever"))
+    assert (r, data, st_) == (Rejection("F001", "skipped", {"kind": kind}), None, None)
+
+
+def test_empty_directory_and_missing(tmp_path):
+    r, data, st_ = read_checked(_write(tmp_path / "e.xlsx", b""))
+    assert (r.code, r.detail, data, st_) == ("F003", {"size": 0}, None, None)
+    r, _d, _s = read_checked(tmp_path)
+    assert (r.code, r.detail) == ("F002", {"reason": "not_regular_file"})
+    r, _d, _s = read_checked(tmp_path / "missing.xlsx")
+    assert (r.code, r.detail["reason"]) == ("F002", "missing") and r.detail["error"]
+
+
+def test_file_size_limit_at_its_edge(tmp_path):
+    path = _xlsxwriter_workbook(tmp_path / "b.xlsx")
+    size = path.stat().st_size
+    assert read_checked(path, Limits(max_file_bytes=size))[0] is None
+    r, data, st_ = read_checked(path, Limits(max_file_bytes=size - 1))
+    assert (r.code, r.detail, data, st_) == ("F004", {"size": size, "limit": size - 1}, None, None)
+
+
+def test_stored_zip_passes_and_its_parts_are_handed_over(tmp_path):
+    src = _xlsxwriter_workbook(tmp_path / "src.xlsx")
+    with zipfile.ZipFile(src) as zf:
+        parts_in = {zi.filename: zf.read(zi) for zi in zf.infolist()}
+    path = _write(tmp_path / "stored.xlsx", _zip_of(parts_in, zipfile.ZIP_STORED))
+    parts: dict = {}
+    entries: list = []
+    rej, data, st_ = read_checked(path, Limits(), parts, entries)
+    assert rej is None and data == path.read_bytes() and st_.st_size == len(data)
+    assert parts == {k: v for k, v in parts_in.items() if k.endswith((".xml", ".rels", ".vml"))}
+    assert [zi.filename for zi in entries] == list(parts_in)
+
+
+@pytest.mark.parametrize("method", [zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED])
+def test_a_damaged_small_part_is_f008(tmp_path, method):
+    src = _xlsxwriter_workbook(tmp_path / "src.xlsx")
+    with zipfile.ZipFile(src) as zf:
+        parts_in = {zi.filename: zf.read(zi) for zi in zf.infolist()}
+    data = bytearray(_zip_of(parts_in, method))
+    with zipfile.ZipFile(io.BytesIO(bytes(data))) as zf:
+        zi = zf.getinfo("xl/styles.xml")
+    start = zi.header_offset + 30 + len(zi.filename.encode()) + len(zi.extra)
+    data[start + zi.compress_size - 3] ^= 0xFF  # near the end of the part: after the head the scan reads
+    parts: dict = {}
+    r, out, _st = read_checked(_write(tmp_path / "bad.xlsx", bytes(data)), Limits(), parts)
+    assert (r.code, r.detail["reason"], r.detail["entry"], out) == ("F008", "bad_entry", "xl/styles.xml", None)
+    assert parts == {}  # nothing handed over from a file that did not pass
+
+
+def test_a_prolog_longer_than_allowed_is_f013(tmp_path):
+    src = _xlsxwriter_workbook(tmp_path / "src.xlsx")
+    with zipfile.ZipFile(src) as zf:
+        parts_in = {zi.filename: zf.read(zi) for zi in zf.infolist()}
+    for size, code in ((60 * 1024, None), (70 * 1024, "F013")):
+        parts = dict(parts_in)
+        parts["xl/styles.xml"] = b'<?xml version="1.0"?><!--' + b"x" * size + b'--><styleSheet/>'
+        r = precheck(_write(tmp_path / f"p{size}.xlsx", _zip_of(parts)))
+        assert (r.code if r else None) == code
+        if r:
+            assert r.detail == {"entry": "xl/styles.xml", "reason": "oversized_prolog"}
+
+
+@pytest.mark.parametrize(("names", "detail"), [
+    ({"xl/workbook.xml": b"<w/>"}, {"missing": "[Content_Types].xml", "kind": "zip"}),
+    ({"[Content_Types].xml": b"<Types/>"}, {"missing": "xl/workbook.xml", "kind": "zip"}),
+    ({"[Content_Types].xml": b"<Types/>", "word/document.xml": b"<d/>"}, {"missing": "xl/workbook.xml", "kind": "docx"}),
+])
+def test_a_zip_that_is_no_workbook_is_f011(tmp_path, names, detail):
+    r = precheck(_write(tmp_path / "z.xlsx", _zip_of(names)))
+    assert (r.code, r.detail) == ("F011", detail)
+
+
+@pytest.mark.parametrize(("name", "reason"), [("xl/vbaProject.bin", "vba_project"), ("VBAPROJECT.BIN", "vba_project"),
+                                              ("xl\\vbaProject.bin", "vba_project"),
+                                              ("xl/macrosheets/sheet1.xml", "macro_sheet")])
+def test_macros_by_part_name_are_f012(tmp_path, name, reason):
+    parts = {"[Content_Types].xml": b"<Types/>", "xl/workbook.xml": b"<workbook/>", name: b"<x/>"}
+    r = precheck(_write(tmp_path / "m.xlsx", _zip_of(parts)))
+    assert (r.code, r.detail) == ("F012", {"reason": reason, "entry": name})
+
+
+def test_entry_and_total_size_limits_name_the_entry(tmp_path):
+    parts = {"[Content_Types].xml": b"<Types/>", "xl/workbook.xml": b"<workbook>" + b" " * 5000 + b"</workbook>"}
+    path = _write(tmp_path / "s.xlsx", _zip_of(parts))
+    wb_size = len(parts["xl/workbook.xml"])
+    r = precheck(path, Limits(max_entry_uncompressed=wb_size - 1))
+    assert (r.code, r.detail["reason"], r.detail["entry"], r.detail["size"]) == ("F019", "entry_size",
+                                                                                "xl/workbook.xml", wb_size)
+    assert precheck(path, Limits(max_entry_uncompressed=wb_size)) is None
+    total = wb_size + len(parts["[Content_Types].xml"])
+    r = precheck(path, Limits(max_total_uncompressed=total - 1))
+    assert (r.code, r.detail["reason"], r.detail["size"], r.detail["limit"]) == ("F019", "total_size", total, total - 1)
+    assert precheck(path, Limits(max_total_uncompressed=total)) is None
+    assert precheck(path, Limits(max_entries=2)) is None
+    assert precheck(path, Limits(max_entries=1)).detail == {"entries": 2, "limit": 1}
+
+
+def test_entry_names_differing_only_in_case_are_f008(tmp_path):
+    parts = {"[Content_Types].xml": b"<Types/>", "xl/workbook.xml": b"<workbook/>", "XL/Workbook.xml": b"<w/>"}
+    r = precheck(_write(tmp_path / "d.xlsx", _zip_of(parts)))
+    assert (r.code, r.detail) == ("F008", {"reason": "duplicate_entry", "entry": "XL/Workbook.xml"})
+
+
+# ------------------------------------------------------------------- OLE2 containers (.xls, encrypted, Word) ----
+try:
+    from hostile import _ole2
+except ImportError:  # pragma: no cover
+    from tests.hostile import _ole2
+
+_DIR = 1024  # the directory sector of hostile._ole2's files: after the header and the one FAT sector
+
+
+def test_ole_directory_is_walked():
+    xls = _ole2({"Workbook": b"\x09\x08"})
+    assert safety._ole_names(_reader(xls), len(xls)) == ["Root Entry", "Workbook"]
+    enc = _ole2({"EncryptionInfo": b"i", "EncryptedPackage": b"p"})
+    assert safety._ole_names(_reader(enc), len(enc)) == ["Root Entry", "EncryptionInfo", "EncryptedPackage"]
+    longest = "N" * 31  # 64 bytes with its NUL: the longest name an entry holds
+    f = _ole2({longest: b"x"})
+    assert safety._ole_names(_reader(f), len(f)) == ["Root Entry", longest]
+
+
+@pytest.mark.parametrize(("offset", "value", "names"), [
+    (0x42, b"\x00", ["Root Entry"]),  # an unused entry
+    (0x42, b"\x01", ["Root Entry", "Workbook"]),  # a storage
+    (0x40, b"\x13\x00", ["Root Entry"]),  # an odd name length
+    (0x40, b"\x42\x00", ["Root Entry"]),  # longer than an entry holds
+    (0x40, b"\x02\x00", ["Root Entry", ""]),  # just the NUL
+    (0x40, b"\x00\x00", ["Root Entry"]),
+])
+def test_ole_directory_entries_that_are_not_streams(offset, value, names):
+    data = bytearray(_ole2({"Workbook": b"\x09\x08"}))
+    at = _DIR + 128 + offset
+    data[at:at + len(value)] = value
+    assert safety._ole_names(_reader(bytes(data)), len(data)) == names
+
+
+def test_ole_headers_that_cannot_be_walked():
+    good = _ole2({"Workbook": b"\x09\x08"})
+    assert safety._ole_names(_reader(good[:511]), 511) is None  # no whole header
+    bad_shift = bytearray(good)
+    bad_shift[0x1E:0x20] = b"\x0a\x00"
+    assert safety._ole_names(_reader(bytes(bad_shift)), len(good)) is None
+    too_many_fat = bytearray(good)
+    too_many_fat[0x2C:0x30] = struct.pack("<L", len(good) // 512 + 1)
+    assert safety._ole_names(_reader(bytes(too_many_fat)), len(good)) is None
+    dir_out_of_range = bytearray(good)
+    dir_out_of_range[0x30:0x34] = struct.pack("<L", 5000)
+    with pytest.raises(ValueError):
+        safety._ole_names(_reader(bytes(dir_out_of_range)), len(good))
+    loop = bytearray(good)  # the directory's FAT entry points at itself: walked once
+    loop[512 + 4:512 + 8] = struct.pack("<L", 1)
+    assert safety._ole_names(_reader(bytes(loop)), len(good)) == ["Root Entry", "Workbook"]
+    fat_in_chain_end = bytearray(good)  # the header names no FAT sector: the chain cannot be followed
+    fat_in_chain_end[0x4C:0x50] = struct.pack("<L", 0xFFFFFFFE)
+    with pytest.raises(ValueError, match="FAT index"):
+        safety._ole_names(_reader(bytes(fat_in_chain_end)), len(good))
+
+
+def _ole_file(tmp_path, name: str, streams: dict) -> Path:
+    return _write(tmp_path / name, _ole2(streams))
+
+
+@pytest.mark.parametrize(("name", "streams", "code", "detail"), [
+    ("a.xls", {"Workbook": b"x"}, "F005", {"format": "xls"}),
+    ("a.xlsx", {"Workbook": b"x"}, "F005", {"format": "xls"}),
+    ("a.xlsx", {"Book": b"x"}, "F005", {"format": "xls"}),  # BIFF5 (Excel 95)
+    ("a.et", {"Workbook": b"x"}, "F005", {"format": "et"}),  # WPS: the same container, told by its name
+    ("a.ETT", {"Other": b"x"}, "F005", {"format": "et"}),
+    ("a.xlt", {"Other": b"x"}, "F005", {"format": "xls"}),
+    ("a.xls", {"Other": b"x"}, "F005", {"format": "xls"}),
+    ("a.xlsx", {"Other": b"x"}, "F007", {"kind": "ole"}),
+    ("a.xls", {"WordDocument": b"x"}, "F007", {"kind": "doc"}),  # a Word file renamed .xls
+    ("a.xlsx", {"PowerPoint Document": b"x"}, "F007", {"kind": "ppt"}),
+    ("a.et", {"PowerPoint Document": b"x"}, "F007", {"kind": "ppt"}),
+    ("a.xlsx", {"EncryptionInfo": b"i", "EncryptedPackage": b"p"}, "F006", {"kind": "encrypted_ooxml"}),
+    ("a.xlsx", {"EncryptedPackage": b"p"}, "F006", {"kind": "encrypted_ooxml"}),
+    ("a.xlsx", {"EncryptionInfo": b"i"}, "F006", {"kind": "encrypted_ooxml"}),
+    ("a.et", {"Other": b"x"}, "F005", {"format": "et"}),
+])
+def test_ole_containers_by_their_streams_and_name(tmp_path, name, streams, code, detail):
+    r = precheck(_ole_file(tmp_path, name, streams))
+    assert (r.code, r.detail) == (code, detail)  # the directory was walked: no "directory": "unparsed"
+
+
+def test_an_ole_directory_that_cannot_be_walked_is_scanned_and_said_so(tmp_path):
+    data = bytearray(_ole2({"WordDocument": b"x"}))
+    data[0x1E:0x20] = b"\x07\x00"
+    r = precheck(_write(tmp_path / "a.xlsx", bytes(data)))
+    assert (r.code, r.detail) == ("F007", {"kind": "doc", "directory": "unparsed"})
+    data = bytearray(_ole2({"Other": b"x"}))
+    data[0x1E:0x20] = b"\x07\x00"
+    assert precheck(_write(tmp_path / "b.xlsx", bytes(data))).detail == {"kind": "ole", "directory": "unparsed"}
+    data = bytearray(_ole2({"Workbook": b"x"}))
+    data[0x1E:0x20] = b"\x07\x00"
+    assert precheck(_write(tmp_path / "c.et", bytes(data))).detail == {"format": "et", "directory": "unparsed"}
+
+
+def test_ole_fat_sectors_beyond_the_header_are_found_through_the_difat():
+    """Over 109 FAT sectors (files over about 7 MB), the rest are listed in DIFAT sectors: a directory
+    continued in a sector the 110th FAT sector describes is walked to its end."""
+    ss, per = 512, 128
+    far = 109 * per + 5  # a sector whose FAT entry is in the 110th FAT sector
+    size = (far + 2) * ss
+    data = bytearray(size)
+    end, free = 0xFFFFFFFE, 0xFFFFFFFF
+    header = struct.pack("<8s16s5H6s9L", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", b"\0" * 16, 0x3E, 3, 0xFFFE,
+                         9, 6, b"\0" * 6, 0, 110, 1, 0, 4096, end, 0, 2, 1)
+    header += struct.pack("<109L", *([0] * 109))  # the header's 109 FAT sectors (all the same one here)
+    data[:512] = header
+    fat0 = [free] * per
+    fat0[1] = far  # sector 0 (file offset 512): the directory goes on from sector 1 to the far one
+    data[512:1024] = struct.pack(f"<{per}L", *fat0)
+    data[3 * ss + ss:4 * ss + ss] = struct.pack(f"<{per}L", *[free] * per)  # sector 3: the 110th FAT sector
+    data[3 * ss + ss + 4 * 5:3 * ss + ss + 4 * 6] = struct.pack("<L", end)  # ... ends the chain at far
+    data[2 * ss + ss:3 * ss + ss] = struct.pack(f"<{per}L", 3, *[free] * (per - 2), end)  # sector 2: the DIFAT
+
+    def entry(name, typ):
+        raw = (name + "\0").encode("utf-16-le")
+        return struct.pack("<64sHBB3L16sL2QLQ", raw, len(raw), typ, 1, free, free, free, b"\0" * 16, 0, 0, 0, end, 0)
+    data[2 * ss - ss + ss:2 * ss - ss + ss + 128] = entry("Root Entry", 5)  # sector 1
+    data[(far + 1) * ss:(far + 1) * ss + 128] = entry("Workbook", 2)
+    assert safety._ole_names(_reader(bytes(data)), size) == ["Root Entry", "Workbook"]
+
+
+def test_a_short_last_ole_sector_is_read_as_padded():
+    """A file cut inside its directory sector (the last one read): the part that is there is read, the
+    rest counts as empty entries."""
+    good = _ole2({"Workbook": b"\x09\x08"})
+    cut = good[:_DIR + 300]  # the root and the first stream entry, and part of the next
+    assert safety._ole_names(_reader(cut), len(cut)) == ["Root Entry", "Workbook"]

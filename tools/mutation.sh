@@ -1,22 +1,38 @@
 #!/usr/bin/env bash
-# Mutation score of the core modules with mutmut 3 (not in CI: tens of minutes on 2 cores).
-#   tools/mutation.sh              # every module of only_mutate in [tool.mutmut] of pyproject.toml (hours)
-#   tools/mutation.sh status feedback   # some modules (names as in xlperf/NAME.py; each must be in only_mutate)
-#   tools/mutation.sh --report values rules   # only tally the results already in mutants/
-# Needs: pip install -e '.[test,mutation]'. Writes the figures between the markers of docs/testing.md.
+# Mutation score of the core modules with mutmut 3 (not in CI: tens of minutes per module on 2 cores).
+#   tools/mutation.sh                        # every module of only_mutate in [tool.mutmut] of pyproject.toml (hours)
+#   tools/mutation.sh reader safety          # some modules (names as in xlperf/NAME.py; each must be in only_mutate)
+#   tools/mutation.sh --keep 'safety.x__sniff*' 'safety.x_shared_zip*'
+#                                            # parts of a module (mutant name patterns, mutmut's fnmatch), keeping
+#                                            # the results already in mutants/ so parts measured one by one add up
+#   tools/mutation.sh --report values rules  # only tally the results already in mutants/
+# Needs: pip install -e '.[test,mutation]'. Writes the figures between the markers of docs/testing.md: the rows
+# of the modules named are replaced, the other rows are kept (each names its commit).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-.venv/bin/python}
 MUTMUT=${MUTMUT:-$(dirname "$PY")/mutmut}
 CHILDREN=${MUTATION_CHILDREN:-1}   # the machine is shared: one mutant at a time unless told otherwise
 report_only=0
-if [ "${1:-}" = "--report" ]; then report_only=1; shift; fi
-modules=("$@")
-[ ${#modules[@]} -eq 0 ] && modules=(values rules status feedback master)
+keep=0
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --report) report_only=1; shift ;;
+    --keep) keep=1; shift ;;
+    *) break ;;
+  esac
+done
+args=("$@")
+[ ${#args[@]} -eq 0 ] && args=(values rules status feedback master reader safety)
+patterns=()
+modules=()
+for a in "${args[@]}"; do
+  m=${a%%.*}
+  if [ "$a" = "$m" ]; then patterns+=("xlperf.$m.*"); else patterns+=("xlperf.$a"); fi
+  [[ " ${modules[*]-} " == *" $m "* ]] || modules+=("$m")
+done
 if [ $report_only -eq 0 ]; then
-  rm -rf mutants  # a fresh copy of the sources, so the figures belong to the commit below
-  patterns=()
-  for m in "${modules[@]}"; do patterns+=("xlperf.$m.*"); done
+  [ $keep -eq 0 ] && rm -rf mutants  # a fresh copy of the sources, so the figures belong to the commit below
   "$MUTMUT" run --max-children "$CHILDREN" "${patterns[@]}" > /dev/null  # one run: the test stats are taken once
 fi
 "$MUTMUT" results --all true > mutants/results.txt
@@ -41,26 +57,36 @@ for line in Path("mutants/results.txt").read_text().splitlines():
         survivors[module].append(f"{name} ({status})")
 commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
 dirty = subprocess.run(["git", "status", "--porcelain", "xlperf", "tests"], capture_output=True, text=True).stdout
-rows = [f"Measured at commit `{commit}`{' (with uncommitted changes)' if dirty.strip() else ''}, "
-        f"mutmut {__import__('importlib.metadata').metadata.version('mutmut')}.", "",
-        "| module | mutants | killed | timeout | survived | no tests | score |", "| --- | --- | --- | --- | --- | --- | --- |"]
+at = f"`{commit}`{' + uncommitted changes' if dirty.strip() else ''}"
+rows = {}
 for module in wanted:
     c = tally[module]
     checked = sum(v for k, v in c.items() if k != "not checked")
     detected = c["killed"] + c["timeout"]
     score = f"{100 * detected / checked:.1f} %" if checked else "–"
-    rows.append(f"| {module}.py | {checked} | {c['killed']} | {c['timeout']} | {c['survived']} | {c['no tests']} | {score} |")
-rows.append("")
-for module in wanted:
-    if survivors[module]:
-        rows.append(f"Surviving in {module}.py: " + ", ".join(f"`{s}`" for s in sorted(survivors[module])) + ".")
-        rows.append("")
-block = "\n".join(rows).rstrip() + "\n"
+    part = f" (part: {checked} of {checked + c['not checked']} mutants)" if c["not checked"] else ""
+    rows[module] = (f"| {module}.py{part} | {checked} | {c['killed']} | {c['timeout']} | {c['survived']} "
+                    f"| {c['no tests']} | {score} | {at} |")
 doc = Path("docs/testing.md")
 text = doc.read_text(encoding="utf-8")
 begin, end = "<!-- mutation:begin -->\n", "<!-- mutation:end -->"
 head, rest = text.split(begin, 1)
-tail = rest.split(end, 1)[1]
+old, tail = rest.split(end, 1)
+# keep the rows and survivor lists of the modules not measured now
+kept_rows = [ln for ln in old.splitlines() if ln.startswith("| ") and not ln.startswith(("| module", "| ---"))
+             and re.match(r"\| (\w+)\.py", ln) and re.match(r"\| (\w+)\.py", ln).group(1) not in wanted]
+kept_surv = [ln for ln in old.splitlines() if ln.startswith("Surviving in ")
+             and ln.split()[2].removesuffix(":").removesuffix(".py") not in wanted]
+table = ["| module | mutants | killed | timeout | survived | no tests | score | commit |",
+         "| --- | --- | --- | --- | --- | --- | --- | --- |", *kept_rows, *rows.values()]
+lines = [f"mutmut {__import__('importlib.metadata').metadata.version('mutmut')}; each row names the commit it "
+         "was measured at.", "", *table, ""]
+for ln in kept_surv:
+    lines += [ln, ""]
+for module in wanted:
+    if survivors[module]:
+        lines += [f"Surviving in {module}.py: " + ", ".join(f"`{s}`" for s in sorted(survivors[module])) + ".", ""]
+block = "\n".join(lines).rstrip() + "\n"
 doc.write_text(head + begin + block + end + tail, encoding="utf-8")
-print(block)
+print("\n".join(table))
 PYEOF
