@@ -195,7 +195,8 @@ def master_columns_only(src: Path, dst: Path, sheet: str, keep: list[str]) -> No
     for cell in ws[1]:
         ws.column_dimensions[cell.column_letter].hidden = cell.value not in keep
         if cell.value in keep:
-            ws.column_dimensions[cell.column_letter].width = 46 if cell.value.startswith("来源") else 16
+            ws.column_dimensions[cell.column_letter].width = 60 if cell.value == "来源文件" else 24
+    ws.print_area = f"A1:{ws.cell(1, ws.max_column).column_letter}{ws.max_row}"  # the provenance is out of print
     wb.save(dst)
 
 
@@ -370,6 +371,12 @@ def walk(work: Path, img: Path | None) -> Walk:
     [ev_feedback] = sorted((work / "自评反馈").rglob(f"{SCORE_SHORT}*.xlsx"))
     fb = openpyxl.load_workbook(ev_feedback)
     w.note("self_feedback_sheets", f"{ev_feedback.relative_to(work)}\n工作表：{fb.sheetnames}")
+    total = f"{columns['分值']}{max(rows.values()) + 1}"
+    cached = {path: next((c.value for c in openpyxl.load_workbook(path, data_only=True)[ev_spec.sheet][total:total][0]), None)
+              for path in (next((work / "自评模板").rglob(f"{SCORE_SHORT}_*.xlsx")), ev_feedback)}
+    if len(set(cached.values())) != 1:
+        print(f"PRODUCT BUG: the feedback workbook's 总分 {total} shows {cached[ev_feedback]} where the template shows "
+              f"{list(cached.values())[0]} (the formula's cached value)", file=sys.stderr, flush=True)
     ev_fixed = ev[SCORE_SHORT].with_name(ev[SCORE_SHORT].stem + "（改正）.xlsx")
     resave_return(ev_feedback, ev_fixed, at("2023-01-25T10:00:00"),
                   {f"{columns['偏差原因分析及改进措施']}{short_row}":
