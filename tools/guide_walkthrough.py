@@ -331,7 +331,11 @@ def walk(work: Path, img: Path | None) -> Walk:
                    f"{columns['完成目标可能性']}{short_row}": None}, sheet=load_spec("monitoring").sheet)
     w.note("monitoring_short", f"{mon[FORECAST_SHORT].relative_to(work)}：年度指标值 {target}，"
            f"1-7月实际完成值 40本，全年预计完成值 80本，偏差原因分析、完成目标可能性 未填")
-    w.xlperf("monitoring_validate", "validate", "监控报送", "-r", EXPORT, "--feedback", "监控反馈")
+    checked = w.xlperf("monitoring_validate", "validate", "监控报送", "-r", EXPORT, "--feedback", "监控反馈")
+    if "E005" in checked["out"]:
+        raise SystemExit("PRODUCT BUG: the 2022 monitoring returns are rejected with E005 (their labels are checked "
+                         "against the form's default year, not the year in the template's metadata)\n"
+                         + checked["out"])
     [mon_feedback] = sorted((work / "监控反馈").rglob(f"{FORECAST_SHORT}*.xlsx"))
     mon_fixed = mon[FORECAST_SHORT].with_name(mon[FORECAST_SHORT].stem + "（改正）.xlsx")
     resave_return(mon_feedback, mon_fixed, at("2022-08-08T10:00:00"),
