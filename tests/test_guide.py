@@ -82,7 +82,7 @@ def test_the_codes_table_is_generated_from_the_messages(guide):
 
 def test_every_picture_exists_and_is_small(guide):
     pictures = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", guide)
-    assert len(pictures) >= 6
+    assert len(pictures) >= 13
     for rel in pictures:
         path = GUIDE.parent / rel
         assert path.is_file(), rel
@@ -104,3 +104,77 @@ def test_the_example_export_is_a_two_unit_2022_registry(guide):
     # the committed file holds what tools/make_example_export.py writes today, in 万元
     expected = {r["项目编码"]: r["万元"]["预算数"] for r in budget_export_rows(2022)}
     assert {r["项目编码"]: Decimal(str(r["预算数"])).quantize(Decimal("0.01")) for r in reg.rows} == expected
+
+
+# ---------------------------------------------------------------- the later rounds and the unit tree
+
+LATER = ("## 十一、年中：绩效运行监控", "## 十二、年终：绩效自评", "## 十三、逐级汇总：主管部门通过二级单位收集")
+WALKTHROUGH = ROOT / "tools" / "guide_walkthrough.py"
+
+
+def later_sections(guide: str) -> str:
+    start = guide.index(LATER[0])
+    return guide[start:guide.index("\n## ", guide.index(LATER[-1]) + 1)]
+
+
+def walkthrough_calls() -> list[list[str | None]]:
+    """The arguments of every `w.xlperf(name, *args)` call in the walkthrough (None where not a literal)."""
+    import ast
+
+    calls = []
+    for node in ast.walk(ast.parse(WALKTHROUGH.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "xlperf":
+            calls.append([a.value if isinstance(a, ast.Constant) and isinstance(a.value, str) else None
+                          for a in node.args[1:]])
+    return calls
+
+
+def test_the_guide_has_the_two_rounds_and_the_unit_tree(guide):
+    assert all(title in guide for title in LATER)
+    text = later_sections(guide)
+    for code in ("E310", "E305", "W307", "E102", "W241"):
+        assert code in text, code
+    commands = quoted_commands(text)
+    shown = [shlex.split(c) for c in commands]
+    assert any(w[1] == "generate" and w[w.index("--form") + 1] == "monitoring" and "--through" in w
+               and "--prefill" in w for w in shown if "--form" in w)
+    assert any(w[1] == "generate" and w[w.index("--form") + 1] == "self-evaluation" and "--prefill" in w
+               for w in shown if "--form" in w)
+    assert {w[1] for w in shown} >= {"generate", "validate", "consolidate", "publish", "status"}
+
+
+def test_every_command_of_the_later_rounds_is_one_the_walkthrough_runs(guide):
+    """Each `$ xlperf …` line of sections 十一–十三 matches a call of tools/guide_walkthrough.py: same
+    subcommand, every literal argument of the call present, no option the call does not pass."""
+    calls = walkthrough_calls()
+    lines = [m.group(1) for m in re.finditer(r"^\$ (xlperf .+)$", later_sections(guide), re.M)]
+    assert len(lines) >= 12
+    for line in lines:
+        words = shlex.split(line)[1:]
+        options = {w for w in words if w.startswith("-")}
+        assert any(call and call[0] == words[0] and all(a is None or a in words for a in call)
+                   and options == {a for a in call if a and a.startswith("-")} for call in calls), line
+
+
+@pytest.mark.parametrize("target, actual, shown", [
+    ("≥95%", "90%", "12.5 × 90 ÷ 95 = 11.84"),
+    ("≤3天", "4天", "12.5 × 3 ÷ 4 = 9.38"),
+    ("2人", "1人", "12.5 × 1 ÷ 2 = 6.25"),
+    ("达成预期指标", "部分达成", "部分达成：6.25"),
+])
+def test_the_scoring_examples_are_what_xlperf_computes(guide, target, actual, shown):
+    from xlperf.scoring import ScoringRules, score_indicator
+    from xlperf.spec import load_spec
+
+    rules = ScoringRules.from_table(load_spec("self-evaluation").scoring)
+    assert shown in later_sections(guide)
+    assert f"{score_indicator(target, actual, 12.5, rules).score:.2f}" == shown.rsplit(" ", 1)[-1].split("：")[-1]
+
+
+def test_the_later_rounds_show_their_screenshots(guide):
+    pictures = set(re.findall(r"!\[[^\]]*\]\(img/([^)]+)\)", later_sections(guide)))
+    assert pictures >= {"monitoring_template.png", "self_template.png", "self_feedback.png",
+                        "self_master_summary.png", "self_master_overview.png", "self_publish.png",
+                        "tree_master_via.png"}
+    source = WALKTHROUGH.read_text(encoding="utf-8")
+    assert all(f'"{name}"' in source for name in pictures)  # each is rendered by the walkthrough
