@@ -314,6 +314,10 @@ def test_feedback_of_a_self_evaluation_return_marks_the_cell_and_fixing_it_is_ac
     assert ws["H14"].comment is not None and "E305" in ws["H14"].comment.text
     assert ws["G14"].comment is not None and "W307" in ws["G14"].comment.text
     assert ws["D14"].protection.locked and ws.protection.sheet  # still a locked template
+    # the 总分 line's 分值 is a live formula whose stored value (what LibreOffice shows) is the rows' total
+    shown = openpyxl.load_workbook(feedback, data_only=True)[load_spec("self-evaluation").sheet]
+    assert ws["A23"].value == "总分" and ws["F23"].value.startswith("=SUM(F14:F22)")
+    assert round(shown["F23"].value, 2) == 100
     ws["H14"] = "印刷厂停工，已改为下半年印刷。"
     wb.save(bad)  # the unit sends the corrected feedback workbook back under the old name
     res, found = _check(bad, demo_dir)

@@ -83,7 +83,10 @@ def fmt_number(value) -> str:
 
 
 def fmt_percent(value) -> str:
-    return "—" if value is None else f"{fmt_number(Decimal(str(value)) * 100)}%"
+    """A share as a percentage with two decimals (0.9303 -> 93.03%, 1 -> 100.00%): a column reads evenly."""
+    if value is None:
+        return "—"
+    return f"{(Decimal(str(value)) * 100).quantize(Decimal('0.01'), ROUND_HALF_UP):f}%"
 
 
 # ------------------------------------------------------------------ cells -----

@@ -263,6 +263,7 @@ def _write_table(ws, spec: FormSpec, record: Record, values: FormValues, default
     typed_rows = values.indicators.get(ROWS_KEY, [])
     locked_rows = locked_row_values(spec, record)
     points_col = spec.role("points")
+    written_points: list = []  # the 分值 of each row as written (typed back in a feedback workbook, else the default)
     first = spec.first_row - 1
     for i, row_locked in enumerate(locked_rows):
         r = first + i
@@ -275,6 +276,8 @@ def _write_table(ws, spec: FormSpec, record: Record, values: FormValues, default
             value = typed.get(c.name, "")
             if value in (None, "") and points_col is not None and c.name == points_col.name and i < len(default_points):
                 value = default_points[i]
+            if points_col is not None and c.name == points_col.name:
+                written_points.append(value)
             style = fmt.input_with("right", "0.00") if c.type == "number" else (
                 fmt.input_center if c.choices else fmt.input_text)
             if value is None or value == "":
@@ -306,12 +309,23 @@ def _write_table(ws, spec: FormSpec, record: Record, values: FormValues, default
                 # adds), so a unit that moves points between rows sees whether they still make 100.
                 plus = [spec.field(n).cell for n in _plus_names(spec, name)]
                 rows_sum = f"SUM({make_ref(first, c)}:{make_ref(first + max(n_rows, 1) - 1, c)})"
-                cached = sum(float(p) for p in default_points) + sum(
-                    float(locked.get(n, 0) or 0) for n in _plus_names(spec, name))
+                # the value shown until the sheet is recalculated (LibreOffice shows it as stored)
+                cached = sum(_as_float(p) for p in written_points) + sum(
+                    _as_float(locked.get(n, 0)) for n in _plus_names(spec, name))
                 ws.write_formula(r, c, "=" + "+".join([rows_sum, *plus]), fmt.locked_money, cached)
             else:
                 style = fmt.input_with("right", "0.00")
                 _put_input(ws, ref, "", typed, style, fmt, "right", values.formats.get(ref, ""))
+
+
+def _as_float(value) -> float:
+    """A number a sum can take: what is not one (empty, text) counts 0, as in a spreadsheet's SUM."""
+    if isinstance(value, bool):
+        return 0.0
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return 0.0
 
 
 def _plus_names(spec: FormSpec, column: str) -> list[str]:
