@@ -185,6 +185,20 @@ class FormSpec:
                 return item
         return None
 
+    def roles(self, role: str) -> tuple:
+        """Every field or table column with this role, in spec order (the spending plan's periods share one)."""
+        return tuple(item for item in (*self.fields, *self.columns) if item.role == role)
+
+    def role_name(self, role: str) -> str:
+        """The name of the field or column with this role ("" when the form has none): the key its value
+        is read under, and the master column it goes to."""
+        item = self.role(role)
+        return item.name if item is not None else ""
+
+    def checks_of(self, kind: str) -> list[dict]:
+        """The declared [[checks]] of one kind, in order."""
+        return [c for c in self.checks if c.get("kind") == kind]
+
     def fill_text(self, template: str) -> str:
         """A label's text with the form's own values: {title}, {year}, {through}."""
         return template.format(title=self.title, year=self.year, through=self.through)
