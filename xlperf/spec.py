@@ -195,6 +195,16 @@ class FormSpec:
         item = self.role(role)
         return item.name if item is not None else ""
 
+    def label_covering(self, row0: int, col0: int) -> str:
+        """The text of the label at this cell or merged over it ("" when none): a field's caption is the
+        label left of it or above it, and its block's the one in column A of its row."""
+        for lb in self.labels:
+            first, _sep, last = (lb.merge or lb.cell).partition(":")
+            (r1, c1), (r2, c2) = parse_ref(first), parse_ref(last or first)
+            if r1 <= row0 <= r2 and c1 <= col0 <= c2:
+                return lb.text
+        return ""
+
     def checks_of(self, kind: str) -> list[dict]:
         """The declared [[checks]] of one kind, in order."""
         return [c for c in self.checks if c.get("kind") == kind]
