@@ -218,7 +218,9 @@ def collect(report: Report, registry: Registry, lang: str = "zh", feedback_dir: 
         s.files = [p for p in [s.file] if p] + [u["path"] for u in s.unreadable]
         return s
 
-    projects = [follow("project", r["项目编码"], r, r["项目名称"]) for r in registry.rows]
+    targets = load_spec()
+    name_column = targets.role("name").source  # the registry column the form's project name comes from
+    projects = [follow("project", r[targets.key], r, r[name_column]) for r in registry.rows]
     unit_spec = load_spec(UNIT_FORM)
     form_title = unit_spec.title_en if lang == "en" else unit_spec.title
     first_row = {}
