@@ -81,7 +81,7 @@ def parse_master(path, wb, names: list, specs: list[FormSpec], res: FileResult) 
 
     The master is untrusted like any return: a missing or forged metadata sheet, a missing sheet or column
     is an issue on *res* naming the sheet and cell, and no record is made from it."""
-    from .master import INDICATOR_COLUMNS, PROJECT_COLUMNS, SHEETS
+    from .master import PROJECT_COLUMNS, RAW_TARGET, SHEETS
 
     res.kind = KIND
     if not is_master(names):
@@ -116,7 +116,7 @@ def parse_master(path, wb, names: list, specs: list[FormSpec], res: FileResult) 
         return res
     prows, pidx = got
     vcol = next((c for c in spec.columns if c.type == "indicator_value"), None)
-    raw_col = INDICATOR_COLUMNS[INDICATOR_COLUMNS.index("原始指标值")] if "原始指标值" in INDICATOR_COLUMNS else ""
+    raw_col = RAW_TARGET
     iwanted = [key, "一级指标", "二级指标", *(c.name for c in spec.columns if c is not vcol)]
     if vcol is not None:
         iwanted += [raw_col, vcol.name]

@@ -20,16 +20,17 @@ class Prefill:
 
 def read_prefill(master_path: Path) -> Prefill:
     """A targets master as prefill (raises publish.PublishError with a message key when it is not one)."""
+    from .master import KEY, SHEETS, TARGET
     from .publish import master_year, read_master, value_display
 
     master = read_master(master_path)
     out = Prefill(year=master_year(master_path, master))
-    for row in master["项目汇总"]:
-        out.projects[text(row.get("项目编码"))] = row
-    for row in master["绩效指标"]:
+    for row in master[SHEETS[0]]:
+        out.projects[text(row.get(KEY))] = row
+    for row in master[SHEETS[1]]:
         shown = dict(row)
-        shown["指标值"] = value_display(row)
-        out.indicators.setdefault(text(row.get("项目编码")), []).append(shown)
+        shown[TARGET] = value_display(row)
+        out.indicators.setdefault(text(row.get(KEY)), []).append(shown)
     return out
 
 

@@ -19,7 +19,7 @@ def fill_all(spec, templates: list[Path], out_dir: Path, projects: dict, registr
     """Fill every generated template with its project's seed content, as a sub-unit would."""
     out = []
     for row, tpl in zip(registry.rows, templates):
-        project = projects[row["项目编码"]]
+        project = projects[row[spec.key]]
         target = out_dir / tpl.name
         fill_project(tpl, target, project, spec)
         out.append(target)

@@ -110,7 +110,7 @@ def _indicators_by_key(rows: list[dict], layout) -> dict:
 def diff_masters(old: dict, new: dict) -> dict:
     """Year over year, per project: budget old/new/delta, projects added and dropped, indicators added,
     dropped or changed (key: 项目编码 + 二级指标 + 三级指标). *old*/*new* are publish.read_master output."""
-    from .master import SHEETS
+    from .master import BUDGET, NAME, SHEETS
 
     layout = _indicator_layout()
     code_col = layout[0]
@@ -124,17 +124,17 @@ def diff_masters(old: dict, new: dict) -> dict:
     for code in sorted(set(pa) | set(pb)):
         ra, rb = pa.get(code), pb.get(code)
         row = rb or ra
-        ba = _amount(ra.get("预算数")) if ra else None
-        bb = _amount(rb.get("预算数")) if rb else None
+        ba = _amount(ra.get(BUDGET)) if ra else None
+        bb = _amount(rb.get(BUDGET)) if rb else None
         delta = (bb or Decimal(0)) - (ba or Decimal(0))
         change = "added" if ra is None else "dropped" if rb is None else "same"
-        entry = {"code": code, "name": text(row.get("项目名称")), "unit_code": text(row.get("单位编码")),
+        entry = {"code": code, "name": text(row.get(NAME)), "unit_code": text(row.get("单位编码")),
                  "unit_name": text(row.get("单位名称")), "change": change,
                  "budget_old": _num(ba), "budget_new": _num(bb), "budget_delta": float(delta),
                  "indicators_added": [], "indicators_dropped": [], "indicators_changed": []}
         if change == "same":
-            if ra.get("项目名称") != rb.get("项目名称"):
-                entry["name_old"] = text(ra.get("项目名称"))
+            if ra.get(NAME) != rb.get(NAME):
+                entry["name_old"] = text(ra.get(NAME))
             old_ind, new_ind = ia.get(code, {}), ib.get(code, {})
             for key in new_ind.keys() - old_ind.keys():
                 entry["indicators_added"].append(_indicator(key, new_ind[key]))
@@ -153,8 +153,8 @@ def diff_masters(old: dict, new: dict) -> dict:
         else:
             entry["indicator_count"] = len((ib if rb else ia).get(code, {}))
         projects.append(entry)
-    ta = sum((_amount(r.get("预算数")) or Decimal(0) for r in pa.values()), Decimal(0))
-    tb = sum((_amount(r.get("预算数")) or Decimal(0) for r in pb.values()), Decimal(0))
+    ta = sum((_amount(r.get(BUDGET)) or Decimal(0) for r in pa.values()), Decimal(0))
+    tb = sum((_amount(r.get(BUDGET)) or Decimal(0) for r in pb.values()), Decimal(0))
     summary = {"old_projects": len(pa), "new_projects": len(pb),
                "added": sum(1 for p in projects if p["change"] == "added"),
                "dropped": sum(1 for p in projects if p["change"] == "dropped"),

@@ -11,7 +11,8 @@ def load_projects(path: Path | None = None) -> dict:
     """The bundled seed content (workbooks/projects.json): project code -> filled table."""
     path = path or data_dir("workbooks") / "projects.json"
     data = json.loads(Path(path).read_text(encoding="utf-8"))
-    return {p["项目编码"]: p for p in data["projects"]}
+    key = load_spec().role_name("key")
+    return {p[key]: p for p in data["projects"]}
 
 
 def load_unit(path: Path | None = None) -> dict:
@@ -23,10 +24,10 @@ def input_cells(spec: FormSpec, project: dict, slots: int | None = None) -> dict
     """A1 ref -> value for every input cell the project's content fills."""
     cells: dict[str, object] = {}
     for f in spec.input_fields:
-        if f.group == "资金支出计划":
-            v = project.get("资金支出计划", {}).get(f.name)
-        elif f.name == "涉密":
-            v = "是" if project.get("涉密") else "否"
+        if f.group:  # the seed nests a group's fields under the group's name
+            v = project.get(f.group, {}).get(f.name)
+        elif f.role == "secret":  # a flag in the seed; the form's choices are (yes, no)
+            v = f.choices[0] if project.get(f.name) else f.choices[-1]
         else:
             v = project.get(f.name)
         if v not in (None, ""):

@@ -44,9 +44,9 @@ def guide_lines(spec: FormSpec) -> list[tuple[str, str]]:
         out.append(("p", f"· 必须填写的二级指标：{'、'.join(req)}。"))
         for g in spec.groups:
             if g.min_filled:
-                out.append(("p", f"· “{g.name}”下至少填写 {g.min_filled} 个三级指标。"))
+                out.append(("p", f"· “{g.name}”下至少填写 {g.min_filled} 个{spec.role_name('indicator')}。"))
         out.append(("p", ""))
-        out.append(("b", "指标值的写法（示例）："))
+        out.append(("b", f"{spec.role_name('target')}的写法（示例）："))
         for ex in spec.examples:
             out.append(("p", f"    {ex}"))
         out.append(("p", "    定量指标写成“符号 + 数值 + 单位”，如 ≥95%、≤3天、≥100本；只写数值（如 2人）表示“等于”。"))

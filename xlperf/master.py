@@ -16,21 +16,31 @@ from .pipeline import Report
 from .report import ISSUE_COLUMNS
 from .registry import Registry, money
 from .rules import parse_value, text
+from .spec import DEFAULT_FORM, UNIT_FORM, load_spec
 from .values import QUALITATIVE
 
 SHEETS = ("项目汇总", "绩效指标", "问题清单", "未报送", "概览", "部门整体目标")
 EXCEL_MAX_ROWS = 1_048_576
-PLAN = ("3月底", "6月底", "10月底", "12月底")
-PROJECT_COLUMNS = ["单位编码", "单位名称", "项目编码", "项目名称", "预算数", "财政资金", "其他资金", "资金用途",
-                   *PLAN, "涉密", "绩效目标", "指标数", "提示数", "来源文件", "来源工作表", "来源单元格", "年度",
+# The master's columns are the targets form's fields and indicator columns, found by their role
+# (docs/forms.md): the names come from templates/project.toml, the order is the master's own (a contract).
+TARGETS = load_spec(DEFAULT_FORM)
+UNIT_TARGETS = load_spec(UNIT_FORM)
+(KEY, NAME, UNIT, BUDGET, FISCAL, OTHER_FUNDS, USE_OF_FUNDS, SECRET, GOAL, INDICATOR, DESCRIPTION, TARGET,
+ BASIS) = (TARGETS.role_name(r) for r in ("key", "name", "unit", "budget", "fiscal", "other_funds", "use_of_funds",
+                                          "secret", "goal", "indicator", "description", "target", "basis"))
+PLAN = tuple(f.name for f in TARGETS.roles("plan"))
+RAW_TARGET = f"原始{TARGET}"  # the target as typed, beside its parsed 计算符号 / value / 计量单位
+BUDGET_TOTAL, ACCEPTED_BUDGET = f"{BUDGET}合计", f"已通过{BUDGET}"
+PROJECT_COLUMNS = ["单位编码", "单位名称", KEY, NAME, BUDGET, FISCAL, OTHER_FUNDS, USE_OF_FUNDS,
+                   *PLAN, SECRET, GOAL, "指标数", "提示数", "来源文件", "来源工作表", "来源单元格", "年度",
                    VIA_COLUMN]
-INDICATOR_COLUMNS = ["项目编码", "项目名称", "一级指标", "二级指标", "三级指标", "绩效指标描述", "计算符号", "指标值",
-                     "计量单位", "指标值确定依据", "涉密", "原始指标值", "来源文件", "来源工作表", "来源单元格",
+INDICATOR_COLUMNS = [KEY, NAME, "一级指标", "二级指标", INDICATOR, DESCRIPTION, "计算符号", TARGET,
+                     "计量单位", BASIS, SECRET, RAW_TARGET, "来源文件", "来源工作表", "来源单元格",
                      VIA_COLUMN]
-MISSING_COLUMNS = ["单位编码", "单位名称", "项目编码", "项目名称", "预算数", "情况", "来源文件"]
+MISSING_COLUMNS = ["单位编码", "单位名称", KEY, NAME, BUDGET, "情况", "来源文件"]
 UNIT_COLUMNS = ["单位编码", "单位名称", "部分", "序号", "标题", "内容", "来源文件", "来源工作表", "来源单元格"]
-OVERVIEW_COLUMNS = ["单位编码", "单位名称", "项目数", "已通过", "已退回", "未报送", "预算数合计", "已通过预算数"]
-MONEY_COLS = {"预算数", "财政资金", "其他资金", "预算数合计", "已通过预算数"}
+OVERVIEW_COLUMNS = ["单位编码", "单位名称", "项目数", "已通过", "已退回", "未报送", BUDGET_TOTAL, ACCEPTED_BUDGET]
+MONEY_COLS = {BUDGET, FISCAL, OTHER_FUNDS, BUDGET_TOTAL, ACCEPTED_BUDGET}
 PERCENT_COLS = set(PLAN)
 _MONEY_COLS, _PERCENT_COLS = MONEY_COLS, PERCENT_COLS
 
@@ -38,6 +48,11 @@ _MONEY_COLS, _PERCENT_COLS = MONEY_COLS, PERCENT_COLS
 def _f(v) -> float | None:
     m = money(v)
     return float(m) if m is not None else None
+
+
+def _registry_value(reg: dict, name: str):
+    """A targets field's value in a registry row: the registry column its `source` names."""
+    return reg[TARGETS.field(name).source]
 
 
 def _plan_numbers(data) -> list:
@@ -55,24 +70,24 @@ def project_rows(report: Report) -> list[dict]:
             continue
         d = res.data
         f = d.fields
-        unit_code, unit_name = d.meta.get("unit_code", ""), text(f.get("单位"))
+        unit_code, unit_name = d.meta.get("unit_code", ""), text(f.get(UNIT))
         if unit_name.startswith(unit_code):
             unit_name = unit_name[len(unit_code):]
-        row = {"单位编码": unit_code, "单位名称": unit_name, "项目编码": text(f.get("项目编码")),
-               "项目名称": text(f.get("项目名称")), "预算数": _f(f.get("预算数")), "财政资金": _f(f.get("财政资金")),
-               "其他资金": _f(f.get("其他资金")), "资金用途": text(f.get("资金用途"))}
+        row = {"单位编码": unit_code, "单位名称": unit_name, KEY: text(f.get(KEY)),
+               NAME: text(f.get(NAME)), BUDGET: _f(f.get(BUDGET)), FISCAL: _f(f.get(FISCAL)),
+               OTHER_FUNDS: _f(f.get(OTHER_FUNDS)), USE_OF_FUNDS: text(f.get(USE_OF_FUNDS))}
         for p, n in zip(PLAN, _plan_numbers(d)):
             row[p] = None if n is None else n / 100
-        row.update({"涉密": text(f.get("涉密")) or "否", "绩效目标": text(f.get("绩效目标")),
+        row.update({SECRET: text(f.get(SECRET)) or _not_secret(), GOAL: text(f.get(GOAL)),
                     "指标数": len(d.indicators), "提示数": len(res.warnings), "来源文件": res.path,
-                    "来源工作表": d.sheet, "来源单元格": d.refs.get("项目编码", ""),
+                    "来源工作表": d.sheet, "来源单元格": d.refs.get(KEY, ""),
                     "年度": text(d.meta.get("year")), VIA_COLUMN: ""})
         if d.origin:  # a sub-master's row: the original return's place as that master recorded it
             o = d.origin
             row.update({"来源文件": o["file"], "来源工作表": o["file_sheet"], "来源单元格": o["file_cell"],
                         VIA_COLUMN: _via(res.path, o)})
         rows.append(row)
-    rows.sort(key=lambda r: (r["单位编码"], r["项目编码"]))
+    rows.sort(key=lambda r: (r["单位编码"], r[KEY]))
     return rows
 
 
@@ -82,25 +97,30 @@ def indicator_rows(report: Report) -> list[dict]:
         if res.kind != "project":
             continue
         d = res.data
-        secret = text(d.fields.get("涉密")) or "否"
+        secret = text(d.fields.get(SECRET)) or _not_secret()
         origins = d.origin.get("indicators", []) if d.origin else []
         for k, ir in enumerate(d.indicators):
             v = ir.values
-            raw = v.get("指标值")
-            pr = parse_value(raw, number_format=d.number_formats.get(ir.refs.get("指标值", ""), ""))
+            raw = v.get(TARGET)
+            pr = parse_value(raw, number_format=d.number_formats.get(ir.refs.get(TARGET, ""), ""))
             symbol, value, unit = indicator_row_value(pr, raw)
             refs = list(ir.refs.values())
-            rows.append({"项目编码": text(d.fields.get("项目编码")), "项目名称": text(d.fields.get("项目名称")),
-                         "一级指标": ir.level1, "二级指标": ir.level2, "三级指标": text(v.get("三级指标")),
-                         "绩效指标描述": text(v.get("绩效指标描述")), "计算符号": symbol, "指标值": value,
-                         "计量单位": unit, "指标值确定依据": text(v.get("指标值确定依据")), "涉密": secret,
-                         "原始指标值": text(raw), "来源文件": res.path, "来源工作表": d.sheet,
+            rows.append({KEY: text(d.fields.get(KEY)), NAME: text(d.fields.get(NAME)),
+                         "一级指标": ir.level1, "二级指标": ir.level2, INDICATOR: text(v.get(INDICATOR)),
+                         DESCRIPTION: text(v.get(DESCRIPTION)), "计算符号": symbol, TARGET: value,
+                         "计量单位": unit, BASIS: text(v.get(BASIS)), SECRET: secret,
+                         RAW_TARGET: text(raw), "来源文件": res.path, "来源工作表": d.sheet,
                          "来源单元格": f"{refs[0]}:{refs[-1]}", VIA_COLUMN: ""})
             if d.origin:
                 file, sheet, cell = origins[k] if k < len(origins) else ("", "", "")
                 rows[-1].update({"来源文件": file, "来源工作表": sheet, "来源单元格": cell,
                                  VIA_COLUMN: _via(res.path, d.origin)})
     return rows
+
+
+def _not_secret() -> str:
+    """What an empty 涉密 cell counts as in the master: the choice that is not secret (the last)."""
+    return TARGETS.role("secret").choices[-1]
 
 
 def _via(path: str, origin: dict) -> str:
@@ -131,12 +151,12 @@ def missing_rows(report: Report, registry: Registry) -> list[dict]:
             rejected[r.project_code].append(r.path)
     rows = []
     for reg in registry.rows:
-        code = reg["项目编码"]
+        code = _registry_value(reg, KEY)
         if code in accepted:
             continue
         state = "已退回" if code in rejected else "未报送"
-        rows.append({"单位编码": reg["单位编码"], "单位名称": reg["单位名称"], "项目编码": code,
-                     "项目名称": reg["项目名称"], "预算数": float(reg["预算数"]), "情况": state,
+        rows.append({"单位编码": reg["单位编码"], "单位名称": reg["单位名称"], KEY: code,
+                     NAME: _registry_value(reg, NAME), BUDGET: float(_registry_value(reg, BUDGET)), "情况": state,
                      "来源文件": "；".join(rejected.get(code, []))})
     return rows
 
@@ -147,14 +167,14 @@ def overview_rows(report: Report, registry: Registry) -> list[dict]:
     units: dict[str, dict] = {}
     for reg in registry.rows:
         u = units.setdefault(reg["单位编码"], {"单位编码": reg["单位编码"], "单位名称": reg["单位名称"], "项目数": 0,
-                                              "已通过": 0, "已退回": 0, "未报送": 0, "预算数合计": Decimal(0),
-                                              "已通过预算数": Decimal(0)})
-        code = reg["项目编码"]
+                                              "已通过": 0, "已退回": 0, "未报送": 0, BUDGET_TOTAL: Decimal(0),
+                                              ACCEPTED_BUDGET: Decimal(0)})
+        code = _registry_value(reg, KEY)
         u["项目数"] += 1
-        u["预算数合计"] += reg["预算数"]
+        u[BUDGET_TOTAL] += _registry_value(reg, BUDGET)
         if code in accepted:
             u["已通过"] += 1
-            u["已通过预算数"] += reg["预算数"]
+            u[ACCEPTED_BUDGET] += _registry_value(reg, BUDGET)
         elif code in rejected:
             u["已退回"] += 1
         else:
@@ -180,7 +200,7 @@ def unit_rows(report: Report, registry: Registry) -> list[dict]:
         d = res.data
         code = d.meta.get("unit_code", "")
         base = {"单位编码": code, "单位名称": names.get(code, ""), "来源文件": res.path, "来源工作表": d.sheet}
-        for part in ("总体绩效目标", "分项绩效目标概述", "工作保障措施概述"):
+        for part in (f.name for f in UNIT_TARGETS.input_fields):
             if text(d.fields.get(part)):
                 rows.append({**base, "部分": part, "序号": 0, "标题": "", "内容": text(d.fields.get(part)),
                              "来源单元格": d.refs.get(part, "")})
@@ -202,7 +222,7 @@ def round_year(report: Report) -> str:
 
 def master_title(year: str) -> str:
     """The master's document title, with the round's year when known."""
-    return f"{year}年绩效目标汇总" if year else "绩效目标汇总"
+    return f"{year}年{TARGETS.round_name}汇总" if year else f"{TARGETS.round_name}汇总"
 
 
 def build_tables(report: Report, registry: Registry, lang: str = "zh") -> dict[str, tuple[list, list]]:
@@ -220,8 +240,8 @@ def build_tables(report: Report, registry: Registry, lang: str = "zh") -> dict[s
 # ---------------------------------------------------------------- writers ------
 # Long free-text columns wrap at a capped width so a printed page stays readable; provenance
 # columns (来源…) stay on screen but out of the print area: the print fits one page wide.
-WRAP_COLS = {"项目名称", "资金用途", "绩效目标", "三级指标", "绩效指标描述", "指标值确定依据", "说明", "内容", "标题",
-             "原始指标值", "单位名称", "情况"}
+WRAP_COLS = {NAME, USE_OF_FUNDS, GOAL, INDICATOR, DESCRIPTION, BASIS, "说明", "内容", "标题",
+             RAW_TARGET, "单位名称", "情况"}
 WRAP_WIDTH = 24
 TRAILING_UNPRINTED = {"来源文件", "来源工作表", "来源单元格", "年度", VIA_COLUMN}  # (年度 is in every page header)
 _WIDE = re.compile(r"[\u1100-\u115f\u2e80-\ua4cf\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff60\uffe0-\uffe6]")
@@ -261,7 +281,7 @@ def _hf(s: str) -> str:
     return s.replace("&", "&&")
 
 
-def write_xlsx(path: Path, tables: dict, title: str = "绩效目标汇总", meta: dict | None = None, chart=None,
+def write_xlsx(path: Path, tables: dict, title: str = master_title(""), meta: dict | None = None, chart=None,
                money_cols: set | None = None, percent_cols: set | None = None) -> None:
     """Write the master with xlsxwriter: strings as strings, numbers as numbers, never a formula.
 
@@ -485,7 +505,7 @@ def write_parquet(path: Path, cols: list, rows: list) -> None:
     for c in cols:
         vals = [r.get(c) for r in rows]
         kinds = {type(v) for v in vals if v is not None}
-        if kinds and kinds <= {int, float} and c != "指标值":
+        if kinds and kinds <= {int, float} and c != TARGET:
             arrays[c] = pa.array([None if v is None else float(v) if float in kinds else v for v in vals])
         else:
             arrays[c] = pa.array([None if v is None else str(v) for v in vals], type=pa.string())
@@ -538,6 +558,6 @@ def _write_master(out: Path, report: Report, registry: Registry, formats: tuple[
     if spec is not None:
         return {"written": written, **cycle_master.round_info(spec, tables), "truncated_xlsx": too_big}
     projects = tables["项目汇总"][1]
-    total = sum((money(r["预算数"]) or Decimal(0) for r in projects), Decimal(0))
+    total = sum((money(r[BUDGET]) or Decimal(0) for r in projects), Decimal(0))
     return {"written": written, "projects": len(projects), "indicators": len(tables["绩效指标"][1]),
             "budget_total": f"{total:.2f}", "missing": len(tables["未报送"][1]), "truncated_xlsx": too_big}

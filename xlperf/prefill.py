@@ -3,16 +3,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from .master import (BASIS, DESCRIPTION, GOAL, INDICATOR, KEY, SECRET, SHEETS, TARGET, TARGETS, USE_OF_FUNDS)
 from .model import text
 from .publish import read_master, value_display
 from .writer import FormValues
 
 # What carries over from one year to the next; amounts and the spending plan are new every year.
-CARRY_FIELDS = ("绩效目标", "资金用途", "涉密")
-# Choices carried only in one direction: a classified project stays classified, while "not classified"
-# is confirmed by the unit again each year (a carried 否 would let a project that became classified
-# slip into the public document unnoticed).
-CARRY_ONLY = {"涉密": ("是",)}
+CARRY_FIELDS = (GOAL, USE_OF_FUNDS, SECRET)
+# Choices carried only in one direction: a classified project (the first choice, 是) stays classified,
+# while "not classified" is confirmed by the unit again each year (a carried 否 would let a project
+# that became classified slip into the public document unnoticed).
+CARRY_ONLY = {SECRET: TARGETS.role("secret").choices[:1]}
 
 
 def _carried(name: str, value) -> str:
@@ -24,14 +25,15 @@ def prefill_values(master_path: Path) -> dict[str, FormValues]:
     """Project code -> FormValues for the input cells, taken from last year's master."""
     master = read_master(master_path)
     out: dict[str, FormValues] = {}
-    for p in master["项目汇总"]:
-        code = text(p["项目编码"])
+    projects, indicators = SHEETS[0], SHEETS[1]
+    for p in master[projects]:
+        code = text(p[KEY])
         out[code] = FormValues(fields={k: _carried(k, p.get(k)) for k in CARRY_FIELDS if _carried(k, p.get(k))})
-    for ind in master["绩效指标"]:
-        fv = out.get(text(ind["项目编码"]))
+    for ind in master[indicators]:
+        fv = out.get(text(ind[KEY]))
         if fv is None:
             continue
         fv.indicators.setdefault(text(ind["二级指标"]), []).append({
-            "三级指标": text(ind["三级指标"]), "绩效指标描述": text(ind["绩效指标描述"]),
-            "指标值": value_display(ind), "指标值确定依据": text(ind["指标值确定依据"])})
+            INDICATOR: text(ind[INDICATOR]), DESCRIPTION: text(ind[DESCRIPTION]),
+            TARGET: value_display(ind), BASIS: text(ind[BASIS])})
     return out

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .atomic import atomic_path
+from .master import KEY, NAME
 from .messages import get_lang, ui
 from .model import text
 from .publish_doc import build_unit_document, redact_goals, value_display  # noqa: F401  (prefill imports them here)
@@ -96,7 +97,7 @@ def read_master(path: Path) -> dict[str, list[dict]]:
             raise PublishError("publish_unreadable", path=path, error=type(exc).__name__) from exc
         head = [str(h) for h in rows[0]] if rows else []
         out[name] = [dict(zip(head, r)) for r in rows[1:]]
-    if any("项目编码" not in r for r in out["项目汇总"][:1]):
+    if any(KEY not in r for r in out["项目汇总"][:1]):
         raise PublishError("publish_no_sheet", path=path, sheet="项目汇总")
     return out
 
@@ -132,18 +133,18 @@ def units_of(master: dict) -> list[UnitContent]:
             unit(r.get("单位编码"), r.get("单位名称"))
     for r in master["未报送"]:
         unit(r.get("单位编码"), r.get("单位名称")).gaps.append(
-            Gap("project", text(r.get("项目编码")), text(r.get("项目名称")), text(r.get("情况")), r))
+            Gap("project", text(r.get(KEY)), text(r.get(NAME)), text(r.get("情况")), r))
     for r in master["部门整体目标"]:
         unit(r.get("单位编码"), r.get("单位名称")).part1.append(r)
     by_code = {}
     for p in master["项目汇总"]:
         u = unit(p.get("单位编码"), p.get("单位名称"))
         u.projects.append(p)
-        by_code[text(p.get("项目编码"))] = u
+        by_code[text(p.get(KEY))] = u
     for ind in master["绩效指标"]:
-        u = by_code.get(text(ind.get("项目编码")))
+        u = by_code.get(text(ind.get(KEY)))
         if u is not None:
-            u.indicators.setdefault(text(ind.get("项目编码")), []).append(ind)
+            u.indicators.setdefault(text(ind.get(KEY)), []).append(ind)
     for u in units.values():
         if not u.part1:
             u.gaps.insert(0, Gap("unit_form"))

@@ -4,11 +4,14 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
+from .master import (BASIS, BUDGET, BUDGET_TOTAL, DESCRIPTION, FISCAL, GOAL, INDICATOR, KEY, NAME, OTHER_FUNDS, PLAN,
+                     RAW_TARGET, SECRET as SECRET_COLUMN, TARGET, TARGETS, UNIT_TARGETS, USE_OF_FUNDS)
 from .model import text
 from .registry import money
+from .spec import parse_ref
 from .values import EQ, QUALITATIVE, format_number
 
-SECRET = "涉密"
+SECRET = "涉密"  # what the document shows in place of a classified project's content
 GAP = "（未报送）"
 _CN_NUM = "一二三四五六七八九十"
 _GOAL_NUM = re.compile(r"^\s*(\d+)\s*[.、．]")
@@ -33,12 +36,12 @@ def value_display(row: dict) -> str:
     """指标值 as published: canonical (≥95%, 2人) when parsed, as typed otherwise."""
     symbol = text(row.get("计算符号"))
     if symbol == QUALITATIVE or not symbol:
-        return text(row.get("原始指标值")) or text(row.get("指标值"))
-    number = row.get("指标值")
+        return text(row.get(RAW_TARGET)) or text(row.get(TARGET))
+    number = row.get(TARGET)
     try:
         num = format_number(float(number))
     except (TypeError, ValueError):
-        return text(row.get("原始指标值"))
+        return text(row.get(RAW_TARGET))
     unit = text(row.get("计量单位"))
     return f"{num}{unit}" if symbol == EQ else f"{symbol}{num}{unit}"
 
@@ -194,28 +197,32 @@ def _set_cell(cell, value: str, bold: bool = False, center: bool = False) -> Non
 
 
 def write_part1(doc, unit_rows: list[dict]) -> None:
-    doc.add_heading("第一部分 部门整体绩效目标", level=1)
+    """Part 1 from the unit form: its goal field, then each section's introduction (the `intro` fields, in
+    order) and items, under headings named as the form names them."""
+    doc.add_heading(f"第一部分 {UNIT_TARGETS.title}", level=1)
     if not unit_rows:
         _para(doc, GAP, indent=False)
         return
     by_part: dict[str, list] = {}
     for r in unit_rows:
         by_part.setdefault(text(r.get("部分")), []).append(r)
-    doc.add_heading("一、总体绩效目标", level=2)
-    for r in by_part.get("总体绩效目标", []):
+    goal = UNIT_TARGETS.role_name("goal")
+    doc.add_heading(f"一、{goal}", level=2)
+    for r in by_part.get(goal, []):
         for line in text(r.get("内容")).splitlines():
             _para(doc, line)
-    doc.add_heading("二、分项绩效目标", level=2)
-    for r in by_part.get("分项绩效目标概述", []):
+    (goals, safeguards), (goals_intro, safeguards_intro) = UNIT_TARGETS.sections, UNIT_TARGETS.roles("intro")
+    doc.add_heading(f"二、{goals.name}", level=2)
+    for r in by_part.get(goals_intro.name, []):
         _para(doc, text(r.get("内容")))
-    for i, r in enumerate(by_part.get("分项绩效目标", [])):
+    for i, r in enumerate(by_part.get(goals.name, [])):
         _para(doc, f"（{_cn(i)}）{text(r.get('标题'))}")
         for line in text(r.get("内容")).splitlines():
             _para(doc, line)
-    doc.add_heading("三、工作保障措施", level=2)
-    for r in by_part.get("工作保障措施概述", []):
+    doc.add_heading(f"三、{safeguards.name}", level=2)
+    for r in by_part.get(safeguards_intro.name, []):
         _para(doc, text(r.get("内容")))
-    for i, r in enumerate(by_part.get("工作保障措施", [])):
+    for i, r in enumerate(by_part.get(safeguards.name, [])):
         _para(doc, f"（{_cn(i)}）{text(r.get('标题'))}。{text(r.get('内容'))}")
 
 
@@ -245,44 +252,52 @@ def _table(doc, rows: int):
     return t
 
 
+def _caption(name: str, where: str) -> str:
+    """The form's label of a targets field (the document repeats the form's captions): the label left of
+    the field, above it, or in column A of its row (the block it belongs to)."""
+    row0, col0 = parse_ref(TARGETS.field(name).cell)
+    at = {"left": (row0, col0 - 1), "above": (row0 - 1, col0), "block": (row0, 0)}[where]
+    return TARGETS.label_covering(*at)
+
+
 def _project_head(t, p: dict) -> None:
     """Rows 0–1: the unit and the unit of amounts; 项目编码 | code | 项目名称 | name."""
     c = t.cell
     _set_cell(c(0, 0).merge(c(0, 4)), f"{text(p.get('单位编码'))}{text(p.get('单位名称'))}")
     _set_cell(c(0, 5).merge(c(0, 6)), "单位：万元")
-    _set_cell(c(1, 0), "项目编码", True, True)
-    _set_cell(c(1, 1).merge(c(1, 3)), text(p.get("项目编码")))
-    _set_cell(c(1, 4), "项目名称", True, True)
-    _set_cell(c(1, 5).merge(c(1, 6)), text(p.get("项目名称")))
+    _set_cell(c(1, 0), _caption(KEY, "left"), True, True)
+    _set_cell(c(1, 1).merge(c(1, 3)), text(p.get(KEY)))
+    _set_cell(c(1, 4), _caption(NAME, "left"), True, True)
+    _set_cell(c(1, 5).merge(c(1, 6)), text(p.get(NAME)))
 
 
 def write_project_table(doc, n: int, p: dict, indicators: list[dict]) -> None:
     """One 绩效目标表 in the seed's layout: every label and every value in a cell of its own."""
-    secret = text(p.get("涉密")) == "是"
+    secret = text(p.get(SECRET_COLUMN)) == TARGETS.role("secret").choices[0]
     _project_heading(doc, n, p)
     t = _table(doc, 8 + len(indicators))
     c = t.cell
     _project_head(t, p)
-    _set_cell(c(2, 0).merge(c(3, 0)), "预算规模及资金用途", True, True)
-    for i, (label, key) in enumerate((("预算数", "预算数"), ("其中：财政资金", "财政资金"), ("其他资金", "其他资金"))):
-        _set_cell(c(2, 1 + 2 * i), label, True, True)
+    _set_cell(c(2, 0).merge(c(3, 0)), _caption(BUDGET, "block"), True, True)
+    for i, key in enumerate((BUDGET, FISCAL, OTHER_FUNDS)):
+        _set_cell(c(2, 1 + 2 * i), _caption(key, "above"), True, True)
         _set_cell(c(2, 2 + 2 * i), _money(p.get(key)), center=True)
-    _set_cell(c(3, 1).merge(c(3, 6)), text(p.get("资金用途")))
-    _set_cell(c(4, 0).merge(c(5, 0)), "资金支出计划（%）", True, True)
-    for (first, last), key in zip(((1, 1), (2, 2), (3, 4), (5, 6)), ("3月底", "6月底", "10月底", "12月底")):
-        _set_cell(c(4, first).merge(c(4, last)), key, True, True)
+    _set_cell(c(3, 1).merge(c(3, 6)), text(p.get(USE_OF_FUNDS)))
+    _set_cell(c(4, 0).merge(c(5, 0)), _caption(PLAN[0], "block"), True, True)
+    for (first, last), key in zip(((1, 1), (2, 2), (3, 4), (5, 6)), PLAN):
+        _set_cell(c(4, first).merge(c(4, last)), _caption(key, "above"), True, True)
         _set_cell(c(5, first).merge(c(5, last)), _pct(p.get(key)), center=True)
-    _set_cell(c(6, 0), "绩效目标", True, True)
-    goals = text(p.get("绩效目标"))
+    _set_cell(c(6, 0), _caption(GOAL, "left"), True, True)
+    goals = text(p.get(GOAL))
     _set_cell(c(6, 1).merge(c(6, 6)), redact_goals(goals) if secret else goals)
     spans = ((0, 0), (1, 1), (2, 2), (3, 4), (5, 5), (6, 6))
-    for (first, last), head in zip(spans, ("一级指标", "二级指标", "三级指标", "绩效指标描述", "指标值", "指标值确定依据")):
+    for (first, last), head in zip(spans, TARGETS.headers):
         _set_cell(c(7, first).merge(c(7, last)), head, True, True)
     for i, ind in enumerate(indicators):
         r = 8 + i
-        values = (None, text(ind.get("二级指标")), SECRET if secret else text(ind.get("三级指标")),
-                  SECRET if secret else text(ind.get("绩效指标描述")), value_display(ind),
-                  text(ind.get("指标值确定依据")))
+        values = (None, text(ind.get("二级指标")), SECRET if secret else text(ind.get(INDICATOR)),
+                  SECRET if secret else text(ind.get(DESCRIPTION)), value_display(ind),
+                  text(ind.get(BASIS)))
         for (first, last), v in zip(spans[1:], values[1:]):
             _set_cell(c(r, first).merge(c(r, last)) if last > first else c(r, first), v, center=first in (1, 5))
     _merge_down(t, 0, 8, [text(ind.get("一级指标")) for ind in indicators])
@@ -290,7 +305,7 @@ def write_project_table(doc, n: int, p: dict, indicators: list[dict]) -> None:
 
 def _project_heading(doc, n: int, p: dict) -> None:
     """Each 绩效目标表 starts a page, as in the seed: a table is read (and printed) as one sheet."""
-    heading = doc.add_heading(f"{n}.{text(p.get('项目名称'))}绩效目标表", level=2)
+    heading = doc.add_heading(f"{n}.{text(p.get(NAME))}绩效目标表", level=2)
     heading.paragraph_format.page_break_before = True
 
 
@@ -323,12 +338,12 @@ def build_unit_document(unit, year: str):
     doc.add_heading(f"{unit.name}{year}年部门预算绩效目标", level=0)
     write_part1(doc, unit.part1)
     doc.add_heading("第二部分 预算项目绩效目标", level=1)
-    entries = sorted([(text(p.get("项目编码")), p, False) for p in unit.projects] +
+    entries = sorted([(text(p.get(KEY)), p, False) for p in unit.projects] +
                      [(g.code, g.row, True) for g in unit.gaps if g.kind == "project"], key=lambda e: e[0])
-    total = sum((money(p.get("预算数")) or Decimal(0) for _c, p, _m in entries), Decimal(0))
+    total = sum((money(p.get(BUDGET)) or Decimal(0) for _c, p, _m in entries), Decimal(0))
     missing = sum(1 for e in entries if e[2])
     note = f"（其中 {missing} 个项目未报送）" if missing else ""
-    _para(doc, f"共 {len(entries)} 个项目{note}，预算数合计 {total:.2f} 万元。")
+    _para(doc, f"共 {len(entries)} 个项目{note}，{BUDGET_TOTAL} {total:.2f} 万元。")
     for n, (code, p, gap) in enumerate(entries, start=1):
         if gap:
             write_missing_project(doc, n, {**p, "单位编码": unit.code, "单位名称": unit.name})

@@ -426,8 +426,9 @@ def parse_workbook(path: Path, specs: list[FormSpec] | None = None, raw: bytes |
         if res.issues:
             return res
         data = _extract(spec, grid, meta, slots)
-        numeric = {ir.refs["指标值"] for ir in data.indicators
-                   if "指标值" in ir.refs and isinstance(ir.values.get("指标值"), (int, float))}
+        vcol = next((c.name for c in spec.columns if c.type == "indicator_value"), "")  # the target column
+        numeric = {ir.refs[vcol] for ir in data.indicators
+                   if vcol in ir.refs and isinstance(ir.values.get(vcol), (int, float))}
         # percent fields (the spending plan) typed as 25% arrive as 0.25: their format says so
         numeric |= {data.refs[f.name] for f in spec.fields
                     if f.type == "percent" and isinstance(data.fields.get(f.name), (int, float))}

@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from dataclasses import dataclass
+from typing import Callable
 
 from .model import FileResult, Issue, text
 from .registry import Registry, money
@@ -255,11 +256,46 @@ def run_schema(spec: FormSpec, results: list[FileResult], pdf, idf) -> None:
 
 
 # ---------------------------------------------------------------- cross-field rules ----
+# The kinds of cross-field rule the targets forms (engine "slots") run. The kinds are code; which fields
+# each applies to and its parameters are the spec's [[checks]] (templates/project.toml, unit.toml).
+RULES: dict[str, Callable] = {}
+
+
+def rule(kind: str):
+    """Register the code of one kind of declared targets check."""
+    def register(fn):
+        RULES[kind] = fn
+        return fn
+    return register
+
+
+@dataclass
+class RuleContext:
+    """One return under the cross-field rules, and what they need besides it."""
+    spec: FormSpec
+    res: FileResult
+    registry: Registry | None = None
+    opts: Options | None = None
+    prow: dict | None = None  # the return's row of the scalar frame (frame_rows)
+
+
+def _declared(spec: FormSpec, kind: str) -> dict:
+    """The spec's instance of a check kind, for the callers that run one rule alone."""
+    found = spec.checks_of(kind)
+    return found[0] if found else {}
+
+
+@rule("identity")
+def _identity(ctx: RuleContext, params: dict) -> None:
+    check_identity(ctx.spec, ctx.res, ctx.registry)
+
+
 def check_identity(spec: FormSpec, res: FileResult, registry: Registry) -> None:
     """Registry match of locked values, metadata consistency and the locked-values digest."""
     d = res.data
     sheet = spec.sheet
-    code = text(d.fields.get("项目编码")) if spec.kind == "project" else text(d.meta.get("unit_code"))
+    key_name = spec.role_name("key")
+    code = text(d.fields.get(key_name)) if spec.kind == "project" else text(d.meta.get("unit_code"))
     meta_code = d.meta.get("project_code" if spec.kind == "project" else "unit_code", "")
     if spec.kind == "project" and meta_code and code and meta_code != code:
         res.add(Issue.make("E006", spec.meta_sheet, "project_code", meta=meta_code, found=code))
@@ -267,7 +303,7 @@ def check_identity(spec: FormSpec, res: FileResult, registry: Registry) -> None:
     if row is None and spec.kind == "project" and meta_code and meta_code != code:
         row = registry.get(meta_code)  # the locked code was typed over: judge against the template's project (E102)
     if row is None:
-        key_field = spec.field("项目编码") if spec.kind == "project" else None
+        key_field = spec.field(key_name) if spec.kind == "project" else None
         res.add(Issue.make("E114" if spec.kind == "project" else "E119", sheet,
                            key_field.cell if key_field else "", found=code or meta_code or "（空）"))
         return
@@ -295,19 +331,35 @@ def _unit_row(registry: Registry, unit_code: str) -> dict | None:
     return None
 
 
-def check_amounts(spec: FormSpec, res: FileResult) -> None:
+@rule("amounts")
+def _amounts(ctx: RuleContext, params: dict) -> None:
+    check_amounts(ctx.spec, ctx.res, params)
+
+
+def check_amounts(spec: FormSpec, res: FileResult, params: dict | None = None) -> None:
+    """The total equals its two parts (params: total, fiscal, other: field names), E103 at the total."""
+    params = params if params is not None else _declared(spec, "amounts")
+    names = tuple(params.get(k, "") for k in ("total", "fiscal", "other"))
     f = res.data.fields
-    if not all(n in f for n in ("预算数", "财政资金", "其他资金")):
+    if not all(names) or not all(n in f for n in names):
         return
-    total, fiscal, other = (money(f[n]) for n in ("预算数", "财政资金", "其他资金"))
+    total, fiscal, other = (money(f[n]) for n in names)
     if None not in (total, fiscal, other) and total != fiscal + other:
-        res.add(Issue.make("E103", spec.sheet, spec.field("预算数").cell, total=f"{total:.2f}",
+        res.add(Issue.make("E103", spec.sheet, spec.field(names[0]).cell, total=f"{total:.2f}",
                            fiscal=f"{fiscal:.2f}", other=f"{other:.2f}"))
 
 
-def check_plan(spec: FormSpec, res: FileResult, prow: dict) -> None:
-    """Cumulative spending plan: one scale, never decreasing (an empty period is E101 and skipped), 100 at the end."""
-    plan = [f for f in spec.fields if f.group == "资金支出计划"]
+@rule("plan")
+def _plan(ctx: RuleContext, params: dict) -> None:
+    check_plan(ctx.spec, ctx.res, ctx.prow, params)
+
+
+def check_plan(spec: FormSpec, res: FileResult, prow: dict, params: dict | None = None) -> None:
+    """Cumulative spending plan (params: group, the fields' group; final, the last period's value): one
+    scale, never decreasing (an empty period is E101 and skipped), *final* at the end."""
+    params = params if params is not None else _declared(spec, "plan")
+    group = params.get("group", "")
+    plan = [f for f in spec.fields if group and f.group == group]
     nums = [prow.get(f"{f.name}__num") for f in plan]
     nums = [None if n is None or n != n else n for n in nums]
     if _mixed_scale(spec, res, plan, nums, prow):
@@ -319,9 +371,10 @@ def check_plan(spec: FormSpec, res: FileResult, prow: dict) -> None:
         if prev is not None and n < prev:
             res.add(Issue.make("E105", spec.sheet, f.cell, field=f.name, found=_num(n), previous=_num(prev)))
         prev = n
-    if plan:
+    final = params.get("final")
+    if plan and final is not None:
         last = prow.get(f"{plan[-1].name}__num")
-        if last is not None and last == last and abs(last - 100) > 1e-6:
+        if last is not None and last == last and abs(last - final) > 1e-6:
             res.add(Issue.make("E106", spec.sheet, plan[-1].cell, found=_num(last)))
 
 
@@ -365,18 +418,36 @@ def _first_rows(spec: FormSpec, slots: int) -> dict:
     return hit[1]
 
 
-def check_structure(spec: FormSpec, res: FileResult) -> None:
-    """Required 二级指标, minimum per 一级指标, formulas in input cells."""
+def _filled(res: FileResult) -> dict:
+    filled = defaultdict(int)
+    for ir in res.data.indicators:
+        filled[ir.level2] += 1
+    return filled
+
+
+@rule("level2-required")
+def _level2_required(ctx: RuleContext, params: dict) -> None:
+    """E107: a 二级指标 the spec marks required has no filled row."""
+    spec, res = ctx.spec, ctx.res
+    if not spec.groups:
+        return
+    filled = _filled(res)
+    first_row = _first_rows(spec, int(res.data.meta.get("slots") or spec.slots))
+    for g in spec.groups:
+        for l2 in g.level2:
+            if l2.required and not filled[l2.name]:
+                res.add(Issue.make("E107", spec.sheet, f"{spec.columns[0].col}{first_row[l2.name]}", level2=l2.name))
+
+
+@rule("group-min")
+def _group_min(ctx: RuleContext, params: dict) -> None:
+    """E118: fewer filled rows than an indicator group's or a section's min_filled."""
+    spec, res = ctx.spec, ctx.res
     d = res.data
     if spec.groups:
-        filled = defaultdict(int)
-        for ir in d.indicators:
-            filled[ir.level2] += 1
+        filled = _filled(res)
         first_row = _first_rows(spec, int(d.meta.get("slots") or spec.slots))
         for g in spec.groups:
-            for l2 in g.level2:
-                if l2.required and not filled[l2.name]:
-                    res.add(Issue.make("E107", spec.sheet, f"{spec.columns[0].col}{first_row[l2.name]}", level2=l2.name))
             if g.min_filled and sum(filled[l2.name] for l2 in g.level2) < g.min_filled:
                 res.add(Issue.make("E118", spec.sheet, f"{spec.columns[0].col}{first_row[g.level2[0].name]}",
                                    level1=g.name, count=g.min_filled))
@@ -384,47 +455,112 @@ def check_structure(spec: FormSpec, res: FileResult) -> None:
         if sec.min_filled and len(d.sections.get(sec.name, [])) < sec.min_filled:
             res.add(Issue.make("E118", spec.sheet, f"{sec.title_col}{sec.first_row}", level1=sec.name,
                                count=sec.min_filled))
+
+
+@rule("section-rows")
+def _section_rows(ctx: RuleContext, params: dict) -> None:
+    """E108: a section row with a title and no text, or text and no title."""
+    spec, d = ctx.spec, ctx.res.data
+    for sec in spec.sections:
         for item in d.sections.get(sec.name, []):
             if not item["标题"] or not item["内容"]:
-                res.add(Issue.make("E108", spec.sheet, item["ref"] if not item["标题"] else item["text_ref"],
-                                   missing="标题" if not item["标题"] else "内容"))
-    for ref, formula in sorted(d.formulas.items()):
-        res.add(Issue.make("E116", spec.sheet, ref, found=formula[:80]))
+                ctx.res.add(Issue.make("E108", spec.sheet, item["ref"] if not item["标题"] else item["text_ref"],
+                                       missing="标题" if not item["标题"] else "内容"))
 
 
-def lint(spec: FormSpec, res: FileResult, opts: Options) -> None:
-    """Quality warnings: the problems the published seed itself has."""
-    d = res.data
-    goals = text(d.fields.get("绩效目标")) if "绩效目标" in d.fields else ""
+@rule("formulas")
+def _formulas(ctx: RuleContext, params: dict) -> None:
+    """E116: a formula in an input cell."""
+    for ref, formula in sorted(ctx.res.data.formulas.items()):
+        ctx.res.add(Issue.make("E116", ctx.spec.sheet, ref, found=formula[:80]))
+
+
+@rule("distinct-lines")
+def _distinct_lines(ctx: RuleContext, params: dict) -> None:
+    """W202: a line repeated in a multi-line field (params: field; except, lines that may repeat)."""
+    d = ctx.res.data
+    name = params.get("field", "")
+    goals = text(d.fields.get(name)) if name in d.fields else ""
+    allowed = set(params.get("except", ()))
     seen = set()
     for line in goals.splitlines():
         core = _GOAL_NUMBER.sub("", line).strip().rstrip("。；;")
         if not core:
             continue
-        if core in seen and core != "涉密":
-            res.add(Issue.make("W202", spec.sheet, d.refs.get("绩效目标", ""), line=core))
+        if core in seen and core not in allowed:
+            ctx.res.add(Issue.make("W202", ctx.spec.sheet, d.refs.get(name, ""), line=core))
         seen.add(core)
-    if "资金用途" in d.fields:
-        use = text(d.fields["资金用途"])
-        limit = spec.field("资金用途").min_length
-        if use and len(use) < limit:
-            res.add(Issue.make("W205", spec.sheet, d.refs["资金用途"], found=use))
-    cost = {l2.name for l2 in spec.level2s if l2.cost}
-    for ir in d.indicators:
-        v = ir.values
-        name, desc, val = text(v.get("三级指标")), text(v.get("绩效指标描述")), v.get("指标值")
-        pr = parse_value(val, d.number_formats.get(ir.refs.get("指标值", ""), ""))
+
+
+@rule("short-text")
+def _short_text(ctx: RuleContext, params: dict) -> None:
+    """W205: a text field filled with fewer characters than its min_length (params: field; min_length, when
+    not the field's own)."""
+    d = ctx.res.data
+    name = params.get("field", "")
+    if name in d.fields:
+        use = text(d.fields[name])
+        if use and len(use) < params.get("min_length", ctx.spec.field(name).min_length):
+            ctx.res.add(Issue.make("W205", ctx.spec.sheet, d.refs[name], found=use))
+
+
+def _target_value(ctx: RuleContext, ir, column: str):
+    """(raw, parsed) of an indicator row's target cell."""
+    raw = ir.values.get(column)
+    return raw, parse_value(raw, ctx.res.data.number_formats.get(ir.refs.get(column, ""), ""))
+
+
+@rule("yesno")
+def _yesno(ctx: RuleContext, params: dict) -> None:
+    """W201 (E120 with --reject-yesno): 是否 as a target (params: column)."""
+    column = params.get("column", "")
+    code = "E120" if ctx.opts is not None and ctx.opts.reject_yesno else "W201"
+    for ir in ctx.res.data.indicators:
+        raw, pr = _target_value(ctx, ir, column)
         if pr.status is ValueStatus.YESNO:
-            code = "E120" if opts.reject_yesno else "W201"
-            res.add(Issue.make(code, spec.sheet, ir.refs["指标值"], found=text(val)))
-        if name and desc and name == desc and name != "涉密":
-            res.add(Issue.make("W203", spec.sheet, ir.refs["绩效指标描述"], found=desc))
-        if ir.level2 in cost and pr.value and pr.value.unit == "%" and pr.value.symbol in ("≥", "＞") \
-                and pr.value.number is not None and pr.value.number >= 100:
-            res.add(Issue.make("W204", spec.sheet, ir.refs["指标值"], found=text(val)))
-        meant = probable_percent(pr.value, " ".join(text(x) for k, x in v.items() if k != "指标值"))
+            ctx.res.add(Issue.make(code, ctx.spec.sheet, ir.refs[column], found=text(raw)))
+
+
+@rule("differs-from")
+def _differs_from(ctx: RuleContext, params: dict) -> None:
+    """W203: a column repeats another one of its row (params: column, other; except, values allowed)."""
+    column, other = params.get("column", ""), params.get("other", "")
+    allowed = set(params.get("except", ()))
+    for ir in ctx.res.data.indicators:
+        name, desc = text(ir.values.get(other)), text(ir.values.get(column))
+        if name and desc and name == desc and name not in allowed:
+            ctx.res.add(Issue.make("W203", ctx.spec.sheet, ir.refs[column], found=desc))
+
+
+@rule("cost-direction")
+def _cost_direction(ctx: RuleContext, params: dict) -> None:
+    """W204: a cost indicator (Level2.cost) set as ≥ a percentage of at least `limit` (params: column, limit)."""
+    column, limit = params.get("column", ""), params.get("limit", 100)
+    cost = {l2.name for l2 in ctx.spec.level2s if l2.cost}
+    for ir in ctx.res.data.indicators:
+        if ir.level2 not in cost:
+            continue
+        raw, pr = _target_value(ctx, ir, column)
+        if pr.value and pr.value.unit == "%" and pr.value.symbol in ("≥", "＞") \
+                and pr.value.number is not None and pr.value.number >= limit:
+            ctx.res.add(Issue.make("W204", ctx.spec.sheet, ir.refs[column], found=text(raw)))
+
+
+@rule("probable-percent")
+def _probable_percent(ctx: RuleContext, params: dict) -> None:
+    """W231: a target that reads as a percentage written as a fraction, judged with its row's other text
+    (params: column)."""
+    column = params.get("column", "")
+    for ir in ctx.res.data.indicators:
+        raw, pr = _target_value(ctx, ir, column)
+        meant = probable_percent(pr.value, " ".join(text(x) for k, x in ir.values.items() if k != column))
         if meant is not None:
-            res.add(Issue.make("W231", spec.sheet, ir.refs["指标值"], found=text(val), meant=meant.display()))
+            ctx.res.add(Issue.make("W231", ctx.spec.sheet, ir.refs[column], found=text(raw), meant=meant.display()))
+
+
+@rule("file-code")
+def _file_code(ctx: RuleContext, params: dict) -> None:
+    file_code_warning(ctx.spec, ctx.res)
 
 
 def file_code_warning(spec: FormSpec, res: FileResult) -> None:
@@ -495,13 +631,13 @@ def check_duplicates(results: list[FileResult], opts: Options) -> None:
 def _cross_field(spec: FormSpec, res: FileResult, registry: Registry, opts: Options, prow: dict) -> list[Issue]:
     """The rules that need one return and its registry row; their issues, in the order they are filed."""
     before = len(res.issues)
+    ctx = RuleContext(spec, res, registry, opts, prow)
     try:
-        check_identity(spec, res, registry)
-        check_amounts(spec, res)
-        check_plan(spec, res, prow)
-        check_structure(spec, res)
-        lint(spec, res, opts)
-        file_code_warning(spec, res)
+        for declared in spec.checks:
+            runner = RULES.get(declared.get("kind", ""))
+            if runner is None:  # the spec names a kind this version does not know: the form cannot be checked
+                raise ValueError(f"unknown check kind {declared.get('kind')!r} in {spec.path}")
+            runner(ctx, declared)
         return res.issues[before:]
     finally:
         del res.issues[before:]

@@ -186,6 +186,30 @@ class FormSpec:
                 return item
         return None
 
+    def roles(self, role: str) -> tuple:
+        """Every field or table column with this role, in spec order (the spending plan's periods share one)."""
+        return tuple(item for item in (*self.fields, *self.columns) if item.role == role)
+
+    def role_name(self, role: str) -> str:
+        """The name of the field or column with this role ("" when the form has none): the key its value
+        is read under, and the master column it goes to."""
+        item = self.role(role)
+        return item.name if item is not None else ""
+
+    def label_covering(self, row0: int, col0: int) -> str:
+        """The text of the label at this cell or merged over it ("" when none): a field's caption is the
+        label left of it or above it, and its block's the one in column A of its row."""
+        for lb in self.labels:
+            first, _sep, last = (lb.merge or lb.cell).partition(":")
+            (r1, c1), (r2, c2) = parse_ref(first), parse_ref(last or first)
+            if r1 <= row0 <= r2 and c1 <= col0 <= c2:
+                return lb.text
+        return ""
+
+    def checks_of(self, kind: str) -> list[dict]:
+        """The declared [[checks]] of one kind, in order."""
+        return [c for c in self.checks if c.get("kind") == kind]
+
     def fill_text(self, template: str) -> str:
         """A label's text with the form's own values: {title}, {year}, {through}."""
         return template.format(title=self.title, year=self.year, through=self.through)

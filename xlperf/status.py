@@ -219,7 +219,9 @@ def collect(report: Report, registry: Registry, lang: str = "zh", feedback_dir: 
         s.files = [p for p in [s.file] if p] + [u["path"] for u in s.unreadable]
         return s
 
-    projects = [follow("project", r["项目编码"], r, r["项目名称"]) for r in registry.rows]
+    targets = load_spec()
+    name_column = targets.role("name").source  # the registry column the form's project name comes from
+    projects = [follow("project", r[targets.key], r, r[name_column]) for r in registry.rows]
     if not _collects_unit_forms(report):
         return Status(projects, {}, unidentified, deadline, unit_forms_expected=False)
     unit_spec = load_spec(UNIT_FORM)

@@ -285,7 +285,7 @@ class Skeleton:
         heights = self.heights(locked)
         spec = self.spec
         meta = {"unit_code": str(row.get("单位编码", "")),
-                "project_code": str(row.get("项目编码", "")) if spec.kind == "project" else "",
+                "project_code": str(row.get(spec.key, "")) if spec.kind == "project" else "",
                 "locked_digest": W.locked_digest(spec, locked), "generated_at": W.generated_at()}
         meta_values = {ref: meta[k] for k, ref in self.meta_cells.items()}
         added: dict[str, int] = {}  # <si> of a new string -> its index

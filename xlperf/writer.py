@@ -380,7 +380,7 @@ def _write_meta(wb, spec: FormSpec, row: dict, slots: int, extra: dict, password
         "kind": spec.kind,
         "year": str(spec.year),
         "unit_code": str(row.get("单位编码", "")),
-        "project_code": str(row.get("项目编码", "")) if spec.kind == "project" else "",
+        "project_code": str(row.get(spec.key, "")) if spec.kind == "project" else "",
         "slots": str(slots),
         "locked_digest": locked_digest(spec, locked),
         "tool_version": __version__,
