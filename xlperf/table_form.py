@@ -12,7 +12,7 @@ from . import __version__
 from .model import IndicatorRow, ReturnData, text
 from .spec import FormSpec, make_ref, parse_ref
 from .writer import (PROBLEMS_SHEET, FormValues, _Formats, _put, _put_input, _set_properties, _text_height,
-                     _validation_for_field, finish_form_sheet, format_source, generated_at, write_text)
+                     _validation_for_field, finish_form_sheet, format_source, generated_at, write_lists, write_text)
 
 ROWS_KEY = "rows"  # FormValues.indicators[ROWS_KEY]: a table form's row values, in order
 
@@ -154,21 +154,6 @@ def snapshot_digest(spec: FormSpec, snapshot: dict) -> str:
 
 
 # ----------------------------------------------------------------- writer -----
-def _write_lists(wb, spec: FormSpec) -> dict[str, str]:
-    lists = {item.name: item.choices for item in (*spec.fields, *spec.columns) if item.choices}
-    refs = {}
-    if not lists:
-        return refs
-    ws = wb.add_worksheet(spec.lists_sheet)
-    for ci, (name, items) in enumerate(lists.items()):
-        for i, item in enumerate(items):
-            write_text(ws, i, ci, item)
-        letter = make_ref(0, ci)[:-1]
-        refs[name] = f"='{spec.lists_sheet}'!${letter}$1:${letter}${len(items)}"
-    ws.hide()
-    return refs
-
-
 def _column_validation(column, lists: dict) -> dict:
     title = column.name[:32]
     if column.choices:
@@ -207,7 +192,7 @@ def write_table_template(spec: FormSpec, record: Record, target, *, password: st
     problems_ws = wb.add_worksheet(PROBLEMS_SHEET) if problems else None
     ws = wb.add_worksheet(spec.sheet)
     _write_guide(wb, spec, fmt)
-    lists = _write_lists(wb, spec)
+    lists = write_lists(wb, spec)
     for i, w in enumerate(spec.widths):
         ws.set_column(i, i, w)
     for lb in spec.labels:

@@ -187,15 +187,15 @@ def _list_ref(spec: FormSpec, col: int, n: int) -> str:
     return f"='{spec.lists_sheet}'!${letter}$1:${letter}${n}"
 
 
-def _write_lists(wb, spec: FormSpec) -> dict[str, str]:
+def write_lists(wb, spec: FormSpec) -> dict[str, str]:
     """Dropdown sources on a hidden sheet: WPS and Excel cap inline lists at 255 characters."""
     lists: dict[str, tuple[str, ...]] = {}
     for f in spec.fields:
         if f.choices:
             lists[f.name] = f.choices
     for c in spec.columns:
-        if c.suggest:
-            lists[c.name] = c.suggest
+        if c.suggest or c.choices:  # a suggestion list (targets) or the allowed values (table forms)
+            lists[c.name] = c.suggest or c.choices
     refs = {}
     if not lists:
         return refs
@@ -422,7 +422,7 @@ def write_template(spec: FormSpec, row: dict, target, *, password: str, slots: i
     problems_ws = wb.add_worksheet(PROBLEMS_SHEET) if problems else None
     ws = wb.add_worksheet(spec.sheet)
     _write_guide(wb, spec, fmt)
-    lists = _write_lists(wb, spec)
+    lists = write_lists(wb, spec)
     _write_form_sheet(wb, ws, spec, row, values or FormValues(), slots, fmt, lists)
     _page_setup(ws, spec, slots)
     finish_form_sheet(wb, ws, fmt, password, notes, problems_ws, problems)
