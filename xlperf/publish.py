@@ -173,6 +173,15 @@ def publish(master_path: Path, out: Path, pdf: bool = True, unit: str | None = N
     if not round_year:
         raise PublishError("publish_no_year", path=master_path)
     units = units_of(master)
+    return publish_units(units, master_path, out, round_year, unit, allow_incomplete, pdf,
+                         name=lambda u: document_name(u, round_year),
+                         write=lambda u, target: _write_document(u, round_year, target))
+
+
+def publish_units(units: list, master_path: Path, out: Path, round_year: str, unit: str | None, allow_incomplete: bool,
+                  pdf: bool, name, write) -> PublishResult:
+    """The documents of the chosen units (every round): *name(u)* is a unit's file name in the folder *out*,
+    *write(u, target)* writes its document. Incomplete units are withheld unless allow_incomplete."""
     if unit is not None:
         chosen = [u for u in units if u.code == unit.strip()]
         if not chosen:
@@ -192,8 +201,8 @@ def publish(master_path: Path, out: Path, pdf: bool = True, unit: str | None = N
             continue
         if u.gaps:
             result.marked.append(u)
-        target = out if single else out / document_name(u, round_year)
-        _write_document(u, round_year, target)
+        target = out if single else out / name(u)
+        write(u, target)
         result.written.append(target)
     if pdf and result.written and shutil.which("soffice"):
         pdfs = to_pdfs(list(result.written))  # one LibreOffice start for all units

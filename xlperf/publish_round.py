@@ -45,7 +45,7 @@ def _secret(spec: FormSpec) -> tuple[str, str]:
 def publish_round(spec: FormSpec, master_path: Path, out: Path, pdf: bool = True, unit: str | None = None,
                   allow_incomplete: bool = False, year: str | int | None = None):
     """One document per unit: the per-project summary table, then each project's rows (classified: 涉密)."""
-    from .publish import Gap, PublishError, PublishResult, UnitContent, to_pdfs
+    from .publish import TOTAL_ROW, Gap, PublishError, UnitContent, publish_units
     from .writer import safe_filename
 
     master = read_round_master(master_path, spec)
@@ -69,34 +69,12 @@ def publish_round(spec: FormSpec, master_path: Path, out: Path, pdf: bool = True
             if any(text(p.get("项目编码")) == text(r.get("项目编码")) for p in u.projects):
                 u.indicators.setdefault(text(r.get("项目编码")), []).append(r)
                 break
-    chosen = sorted((u for k, u in units.items() if k and k != "合计"), key=lambda u: u.code)
-    if unit is not None:
-        chosen = [u for u in chosen if u.code == unit.strip()]
-        if not chosen:
-            raise PublishError("publish_unknown_unit", unit=unit, units="、".join(sorted(units)) or "-")
-    if not chosen:
-        raise PublishError("publish_no_units", path=master_path)
-    single = out.suffix.lower() == ".docx"
-    if single and len(chosen) > 1:
-        raise PublishError("publish_docx_many", path=out, count=len(chosen))
-    result = PublishResult(year=round_year)
-    for u in chosen:
-        if u.gaps and not allow_incomplete:
-            result.withheld.append(u)
-            continue
-        if u.gaps:
-            result.marked.append(u)
-        title = f"{u.name}{round_year}年{spec.round_name}结果"
-        target = out if single else out / safe_filename(f"{u.code}_{u.name}_{round_year}年{spec.round_name}结果.docx")
-        _write(spec, u, title, per_return["columns"], per_row["columns"] if per_row else [], target)
-        result.written.append(target)
-    if pdf and result.written:
-        import shutil
-
-        if shutil.which("soffice"):
-            pdfs = to_pdfs(list(result.written))
-            result.written = [p for d in result.written for p in (d, pdfs.get(d)) if p]
-    return result
+    chosen = sorted((u for k, u in units.items() if k and k != TOTAL_ROW), key=lambda u: u.code)
+    title = f"{{name}}{round_year}年{spec.round_name}结果"
+    return publish_units(chosen, master_path, out, round_year, unit, allow_incomplete, pdf,
+                         name=lambda u: safe_filename(f"{u.code}_{u.name}_{round_year}年{spec.round_name}结果.docx"),
+                         write=lambda u, target: _write(spec, u, title.format(name=u.name), per_return["columns"],
+                                                        per_row["columns"] if per_row else [], target))
 
 
 def _write(spec: FormSpec, u, title: str, summary_cols: list, row_cols: list, target: Path) -> None:
