@@ -28,7 +28,8 @@ INDICATOR_COLUMNS = ["项目编码", "项目名称", "一级指标", "二级指�
                      VIA_COLUMN]
 ISSUE_COLUMNS = ["来源文件", "状态", "项目编码", "代码", "级别", "工作表", "单元格", "说明"]
 MISSING_COLUMNS = ["单位编码", "单位名称", "项目编码", "项目名称", "预算数", "情况", "来源文件"]
-UNIT_COLUMNS = ["单位编码", "单位名称", "部分", "序号", "标题", "内容", "来源文件", "来源工作表", "来源单元格"]
+UNIT_COLUMNS = ["单位编码", "单位名称", "部分", "序号", "标题", "内容", "来源文件", "来源工作表", "来源单元格",
+                VIA_COLUMN]
 OVERVIEW_COLUMNS = ["单位编码", "单位名称", "项目数", "已通过", "已退回", "未报送", "预算数合计", "已通过预算数"]
 MONEY_COLS = {"预算数", "财政资金", "其他资金", "预算数合计", "已通过预算数"}
 PERCENT_COLS = set(PLAN)
@@ -188,6 +189,7 @@ def unit_rows(report: Report, registry: Registry) -> list[dict]:
         d = res.data
         code = d.meta.get("unit_code", "")
         base = {"单位编码": code, "单位名称": names.get(code, ""), "来源文件": res.path, "来源工作表": d.sheet}
+        start = len(rows)
         for part in ("总体绩效目标", "分项绩效目标概述", "工作保障措施概述"):
             if text(d.fields.get(part)):
                 rows.append({**base, "部分": part, "序号": 0, "标题": "", "内容": text(d.fields.get(part)),
@@ -196,6 +198,10 @@ def unit_rows(report: Report, registry: Registry) -> list[dict]:
             for i, item in enumerate(items, start=1):
                 rows.append({**base, "部分": sec, "序号": i, "标题": item["标题"], "内容": item["内容"],
                              "来源单元格": item["ref"]})
+        if d.origin:  # a sub-master's unit: each row's original place as that master recorded it
+            for row in rows[start:]:
+                file, sheet, cell = d.origin["parts"].get((row["部分"], row["序号"]), ("", "", ""))
+                row.update({"来源文件": file, "来源工作表": sheet, "来源单元格": cell, VIA_COLUMN: _via(res.path, d.origin)})
     return rows
 
 
