@@ -111,6 +111,8 @@ def parse_master(path, wb, names: list, specs: list[FormSpec], res: FileResult) 
     year, year_ref = meta.get("year", ("", ""))
     if not re.fullmatch(r"\d{4}", year):
         return bad("year", "YYYY")
+    if spec.engine == "table":  # the master of a later round: the sheets its spec declares
+        return _round_master(wb, names, spec, meta, (year, year_ref), res)
     for sheet in SHEETS[:2]:
         if sheet not in names:
             res.add(Issue.make("E143", sheet, "", sheet_name=sheet))
@@ -373,6 +375,116 @@ def expand(results: list, prepared: list | None = None) -> tuple[list, list | No
             if pre is not None:
                 pre.append(None)
     return out, pre
+
+
+# ---------------------------------------------------------------- later rounds --------
+def _carried(spec: FormSpec, items) -> list:
+    """The fields or table columns a record takes from a master: never what the unit typed as a rate or a score
+    (a master's column of that name holds xlperf's own figure, and the checks compute it again), never a
+    value of the spec itself (rebuilt from the spec)."""
+    return [x for x in items if not x.role.startswith("typed_") and not (x.locked and x.source.startswith("="))]
+
+
+def _round_master(wb, names: list, spec: FormSpec, meta: dict, year: tuple, res: FileResult) -> FileResult:
+    """A table-form master ([[master]] sheets of its spec) as records: each project row with its table rows.
+
+    The columns the spec declares are found by name; each is a field or table column of the form (the
+    checks' own figures — rates, scores, grades — are not read back: the checks compute them again)."""
+    per_return = next((d for d in spec.masters if d.get("per") != "row"), None)
+    per_row = next((d for d in spec.masters if d.get("per") == "row"), None)
+    for declared in (per_return, per_row):
+        if declared is not None and declared["sheet"] not in names:
+            res.add(Issue.make("E143", declared["sheet"], "", sheet_name=declared["sheet"]))
+            return res
+    if per_return is None:
+        return res
+    summary = per_return["sheet"]
+    fields = [f for f in _carried(spec, spec.fields) if f.name in per_return["columns"]]
+    got = _table(wb, summary, list(dict.fromkeys([spec.key, *(f.name for f in fields)])), res)
+    if got is None:
+        return res
+    prows, pidx = got
+    columns, irows, iidx, isheet = [], [], {}, ""
+    if per_row is not None:
+        isheet = per_row["sheet"]
+        columns = [c for c in _carried(spec, spec.columns) if c.name in per_row["columns"]]
+        got = _table(wb, isheet, list(dict.fromkeys([spec.key, *(c.name for c in columns)])), res)
+        if got is None:
+            return res
+        irows, iidx = got
+    by_project = defaultdict(list)
+    for n, row in enumerate(irows, start=2):
+        code = text(_at(row, iidx[spec.key]))
+        if code:
+            by_project[code].append((n, row))
+    seen = set()
+    through = meta.get("through", ("",))[0]
+    for n, row in enumerate(prows, start=2):
+        if not any(text(v) for v in row):
+            continue
+        code = text(_at(row, pidx[spec.key]))
+        seen.add(code)
+        res.records.append(_round_record(spec, res, year, through, (summary, pidx, n, row, fields),
+                                         (isheet, iidx, by_project.get(code, []) if code else [], columns)))
+    for code in sorted(set(by_project) - seen):
+        n = by_project[code][0][0]
+        res.add(Issue.make("W242", isheet, f"{col_letter(iidx[spec.key])}{n}", project=code, sheet_name=summary))
+    if not res.records:
+        res.add(Issue.make("W243", summary, "", sheet_name=summary))
+    return res
+
+
+def _round_record(spec: FormSpec, res: FileResult, year: tuple, through: str, project: tuple, table: tuple) -> FileResult:
+    """One project of a table-form master as the return it was made from: the fields the master carries at
+    their template cells, its table rows in order, each cell mapped to the master's own."""
+    from .cycle_master import PROVENANCE
+    from .table_form import constant, row_refs
+
+    sheet, idx, n, row, fields = project
+    isheet, iidx, irows, columns = table
+    unit_col, file_col, file_sheet_col, file_cell_col = PROVENANCE[:4]
+    values = {name: _at(row, i) for name, i in idx.items()}
+    carried = {f.name for f in fields}
+    data_fields, refs, cells = {}, {}, {}
+    for f in spec.fields:
+        refs[f.name] = f.cell
+        if f.name in carried:
+            data_fields[f.name] = values.get(f.name, "")
+            cells[f.cell] = (sheet, f"{col_letter(idx[f.name])}{n}")
+        elif f.locked and f.source.startswith("="):
+            data_fields[f.name] = constant(spec, f.source)
+        elif f.locked and "{" in f.source:  # a pattern of registry columns: from the ones the master has
+            data_fields[f.name] = _PATTERN.sub(lambda m: text(values.get(m.group(1), "")), f.source)
+        else:  # not carried (what the unit typed as a rate or score; a value the checks do not need)
+            data_fields[f.name] = ""
+    code = text(values.get(spec.key))
+    origin = {"master": res.path, "row": n, "home": (sheet, f"{col_letter(idx[spec.key])}{n}"), "cells": cells,
+              "year_cell": (META_SHEET, year[1]), "file": text(values.get(file_col)),
+              "file_sheet": text(values.get(file_sheet_col)), "file_cell": text(values.get(file_cell_col)),
+              "via": text(values.get(VIA_COLUMN)), "indicators": []}
+    meta = {"form_id": spec.id, "form_version": spec.version, "kind": spec.kind, "round": spec.round,
+            "year": year[0], "unit_code": text(values.get(unit_col)), "project_code": code,
+            "rows": str(len(irows)), "through": through}
+    data = ReturnData(spec_name=_spec_name(spec), sheet=spec.sheet, meta=meta, fields=data_fields, refs=refs,
+                      origin=origin)
+    level1, level2 = spec.role("level1"), spec.role("level2")
+    carried_columns = {c.name for c in columns}
+    for k, ((m, irow), crefs) in enumerate(zip(irows, row_refs(spec, len(irows)))):
+        vals = {}
+        for c in spec.columns:
+            if c.name in carried_columns:
+                vals[c.name] = _at(irow, iidx[c.name])
+                cells[crefs[c.name]] = (isheet, f"{col_letter(iidx[c.name])}{m}")
+            else:
+                vals[c.name] = ""
+        data.indicators.append(IndicatorRow(text(vals.get(level1.name)) if level1 else "",
+                                            text(vals.get(level2.name)) if level2 else "", k,
+                                            spec.first_row + k, vals, crefs))
+        origin["indicators"].append(tuple(text(_at(irow, iidx[c])) if c in iidx else ""
+                                          for c in (file_col, file_sheet_col, file_cell_col)))
+    rec = FileResult(res.path, kind=spec.kind, mtime=res.mtime, sha256=res.sha256, source=res.source)
+    rec.data = data
+    return rec
 
 
 # ---------------------------------------------------------------- validating --------

@@ -88,7 +88,8 @@ def publish_round(spec: FormSpec, master_path: Path, out: Path, pdf: bool = True
             result.marked.append(u)
         title = f"{u.name}{round_year}年{spec.round_name}结果"
         target = out if single else out / safe_filename(f"{u.code}_{u.name}_{round_year}年{spec.round_name}结果.docx")
-        _write(spec, u, title, per_return["columns"], per_row["columns"] if per_row else [], target)
+        _write(spec, u, title, per_return.get("published", per_return["columns"]),  # the rest: for the unit tree
+               per_row.get("published", per_row["columns"]) if per_row else [], target)
         result.written.append(target)
     if pdf and result.written:
         import shutil
