@@ -195,3 +195,43 @@ def test_a_project_in_a_round_master_and_returned_directly_counts_once(rounds):
     assert copy["status"] == "skipped" and any(i["code"] == "W241" for i in copy["issues"])
     rows = [r for r in _table(master, spec.masters[0]["sheet"]) if r["项目编码"] == code]
     assert len(rows) == 1 and rows[0][VIA_COLUMN] is None
+
+
+def test_a_percent_typed_as_a_number_scores_the_same_through_a_sub_master(rounds):
+    """96% typed as 0.96 in a percent cell: the master has no cell formats, so it keeps "96%" (not 0.96)."""
+    from xlperf.table_form import row_refs
+
+    spec = rounds["spec"]
+    target, actual = spec.role("target").name, spec.role("actual").name
+    folder = rounds["root"] / "returns_pct" / "A"
+    shutil.rmtree(folder, ignore_errors=True)
+    shutil.copytree(rounds["root"] / "returns" / "A", folder)
+    changed = None
+    for path in sorted(folder.glob("*.xlsx")):
+        wb = openpyxl.load_workbook(path)
+        ws = wb[spec.sheet]
+        n_rows = int({r[0].value: r[1].value for r in wb[spec.meta_sheet].iter_rows(max_col=2)}["rows"])
+        for refs in row_refs(spec, n_rows):
+            typed = str(ws[refs[actual]].value or "")
+            if "%" in str(ws[refs[target]].value) and typed.endswith("%") and "≥" in str(ws[refs[target]].value):
+                ws[refs[actual]].value = float(typed[:-1]) / 100
+                ws[refs[actual]].number_format = "0%"
+                changed = (path, ws[refs[target]].value, typed)
+                break
+        if changed:
+            wb.save(path)
+            break
+    assert changed, "no percent indicator in the demo returns"
+    sub_registry = rounds["root"] / "registry_A.csv"
+    sub_master = rounds["root"] / "sub_pct" / "master_A.xlsx"
+    proc = run_cli("consolidate", folder, "-r", sub_registry, "-o", sub_master, "-q")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    code = changed[0].name.split("_")[0]
+    shown = [r[actual] for r in _table(sub_master, spec.masters[1]["sheet"]) if r["项目编码"] == code]
+    assert changed[2] in shown  # the text the unit saw, not 0.96
+    direct_files = [*folder.glob("*.xlsx"), *rounds["returns"]["B"].values(), rounds["direct"]]
+    _p, _r, direct_master = _consolidate(rounds, _folder(rounds, "direct_pct", *direct_files))
+    proc, _report, master = _consolidate(rounds, _folder(rounds, "inbox_pct", sub_master, rounds["masters"]["B"],
+                                                         rounds["direct"]))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert _scores(master, spec) == _scores(direct_master, spec)
