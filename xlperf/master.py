@@ -188,7 +188,8 @@ def unit_rows(report: Report, registry: Registry) -> list[dict]:
             continue
         d = res.data
         code = d.meta.get("unit_code", "")
-        base = {"单位编码": code, "单位名称": names.get(code, ""), "来源文件": res.path, "来源工作表": d.sheet}
+        base = {"单位编码": code, "单位名称": names.get(code, ""), "来源文件": res.path, "来源工作表": d.sheet,
+                VIA_COLUMN: ""}
         start = len(rows)
         for part in ("总体绩效目标", "分项绩效目标概述", "工作保障措施概述"):
             if text(d.fields.get(part)):
