@@ -461,7 +461,7 @@ def test_unit_rows_one_per_paragraph():
     d.fields["分项绩效目标概述"] = "  "  # an empty overview paragraph is no row
     rows = unit_rows(Report([make_return(path="in/p.xlsx"), unit]), REGISTRY)  # project returns skipped
     base = {"单位编码": "201001", "单位名称": REGISTRY.units["201001"], "来源文件": "in/unit.xlsx",
-            "来源工作表": d.sheet}
+            "来源工作表": d.sheet, "来源汇总表": ""}
     expected = [{**base, "部分": part, "序号": 0, "标题": "", "内容": d.fields[part].strip(), "来源单元格": d.refs[part]}
                 for part in ("总体绩效目标", "工作保障措施概述")]
     for sec, items in d.sections.items():

@@ -270,3 +270,135 @@ def test_status_rolls_up_sub_masters_by_department_and_unit(tree):
     carried = [p for p in data["projects"] if p["unit_code"] == UNITS["A"][0]]
     assert all(p["file"].endswith("master_A.xlsx") and p["state"] == "accepted" for p in carried)
     assert "按主管部门汇总" in proc.stdout and DEPARTMENT in proc.stdout
+
+
+# ---------------------------------------------------------------- unit-level forms through a sub-master ----
+@pytest.fixture(scope="module")
+def unit_tree(tree) -> dict:
+    """The same tree where every unit also filled its 部门整体绩效目标表: A's and B's went to their own 二级
+    consolidation only (so the 主管部门 sees them only inside master_A / master_B), C's came directly."""
+    from xlperf.fill import fill_workbook, input_cells, load_unit
+    from xlperf.registry import load_registry
+    from xlperf.spec import UNIT_FORM, load_spec
+    from xlperf.writer import generate, unit_rows
+
+    root = tree["root"] / "units"
+    spec = load_spec(UNIT_FORM)
+    reg = load_registry(tree["registry"])
+    templates = generate(spec, unit_rows(reg.rows), root / "templates", password="pw")
+    content = load_unit()
+    forms, masters = {}, {}
+    for unit, tpl in zip(UNITS, templates):
+        assert UNITS[unit][0] in tpl.name
+        folder = root / "returns" / unit
+        shutil.copytree(tree["root"] / "returns" / unit, folder)
+        cells = input_cells(spec, content)
+        cells[spec.field("总体绩效目标").cell] = f"{UNITS[unit][1]}的总体绩效目标。"  # each unit its own text
+        fill_workbook(tpl, folder / tpl.name, cells, spec.sheet)
+        forms[unit] = folder / tpl.name
+    for unit in "AB":
+        rows = list(csv.DictReader(open(tree["registry"], encoding="utf-8")))
+        sub_registry = _write_registry(root / f"registry_{unit}.csv", [r for r in rows if r["单位编码"] == UNITS[unit][0]])
+        masters[unit] = root / f"sub_{unit}" / f"master_{unit}.xlsx"
+        proc = run_cli("consolidate", root / "returns" / unit, "-r", sub_registry, "-o", masters[unit], "-q")
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+    return {**tree, "forms": forms, "unit_masters": masters}
+
+
+def _unit_inbox(unit_tree: dict, name: str, *extra: Path) -> Path:
+    return _folder(unit_tree, name, unit_tree["unit_masters"]["A"], unit_tree["unit_masters"]["B"], _direct(unit_tree),
+                   unit_tree["forms"]["C"], *extra)
+
+
+def _part1(rows: list[dict], unit_code: str) -> list[tuple]:
+    return [(r["部分"], r["序号"], r["标题"], r["内容"]) for r in rows if r["单位编码"] == unit_code]
+
+
+def test_unit_level_forms_come_up_through_sub_masters(unit_tree):
+    from xlperf.reader import read_file
+
+    sub = read_file(unit_tree["unit_masters"]["A"])
+    [unit_record] = [r for r in sub.records if r.kind == "unit"]
+    assert unit_record.project_code == UNITS["A"][0] and len(sub.records) == 8
+    folder = _unit_inbox(unit_tree, "inbox_units")
+    proc, report, master = _consolidate(unit_tree, folder)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    units = [f for f in report["files"] if f["kind"] == "unit"]
+    assert sorted((f["project_code"], f["status"]) for f in units) == [(UNITS[u][0], "accepted") for u in "ABC"]
+    assert {f["path"] for f in units if f["project_code"] == UNITS["A"][0]} == {str(folder / "master_A.xlsx")}
+    part1 = _table(master, "部门整体目标")
+    for unit in "ABC":  # every unit's Part 1 is in the 主管部门's master, as its own 二级 master has it
+        rows = _part1(part1, UNITS[unit][0])
+        assert rows and rows[0][3] == f"{UNITS[unit][1]}的总体绩效目标。"
+        if unit != "C":
+            assert rows == _part1(_table(unit_tree["unit_masters"][unit], "部门整体目标"), UNITS[unit][0])
+    via = [r for r in part1 if r["单位编码"] == UNITS["A"][0]]
+    assert all(r[VIA_COLUMN].endswith("inbox_units/master_A.xlsx") for r in via)
+    # the original unit form's file and cell, as master_A recorded them
+    assert all(r["来源文件"].endswith(f"units/returns/A/{unit_tree['forms']['A'].name}") for r in via)
+    cells = {(r["部分"], r["序号"]): r["来源单元格"] for r in via}
+    assert (cells[("总体绩效目标", 0)], cells[("分项绩效目标", 1)], cells[("工作保障措施", 1)]) == ("B3", "B7", "B20")
+    assert all(r[VIA_COLUMN] is None for r in part1 if r["单位编码"] == UNITS["C"][0])
+
+
+def test_status_and_publish_see_unit_forms_carried_by_sub_masters(unit_tree):
+    folder = _unit_inbox(unit_tree, "inbox_units_status")
+    out = unit_tree["root"] / "units_status.json"
+    proc = run_cli("status", folder, "-r", unit_tree["registry"], "--json", out)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    data = json.loads(out.read_text(encoding="utf-8"))
+    assert {u["unit_code"]: u["unit_form"] for u in data["by_unit"]} == {UNITS[u][0]: "accepted" for u in "ABC"}
+    assert data["units"] == {UNITS[u][0]: "accepted" for u in "ABC"} and data["summary"]["open_units"] == 0
+    assert data["reminders"] == []
+    _proc, _report, master = _consolidate(unit_tree, folder)
+    docs = unit_tree["root"] / "units_docs"
+    proc = run_cli("publish", master, "-o", docs, "--no-pdf")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert sorted(p.name.split("_")[0] for p in docs.glob("*.docx")) == [UNITS[u][0] for u in "ABC"]
+
+
+def test_a_unit_form_arriving_twice_is_counted_once(unit_tree):
+    folder = _unit_inbox(unit_tree, "inbox_units_twice", unit_tree["forms"]["A"])  # A also sent it directly
+    proc, report, master = _consolidate(unit_tree, folder)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    code = UNITS["A"][0]
+    [copy] = [f for f in report["files"] if f["kind"] == "unit" and f["project_code"] == code
+              and f["path"].endswith("master_A.xlsx")]
+    assert copy["status"] == "skipped"
+    [w] = [i for i in copy["issues"] if i["code"] == "W244"]
+    assert unit_tree["forms"]["A"].name in w["message"] and "master_A.xlsx（部门整体目标!A2）" in w["message"]
+    rows = [r for r in _table(master, "部门整体目标") if r["单位编码"] == code]
+    assert rows and all(r[VIA_COLUMN] is None for r in rows)  # the direct return counts, once
+    assert len(rows) == len(_part1(_table(unit_tree["unit_masters"]["A"], "部门整体目标"), code))
+
+
+def test_a_unit_form_edited_in_a_sub_master_is_an_error_at_its_cell(unit_tree):
+    work = unit_tree["root"] / "units_tampered"
+    work.mkdir(exist_ok=True)
+    cells = {}
+
+    def tamper(unit: str, column: str, row: int, value: str) -> Path:
+        wb = openpyxl.load_workbook(unit_tree["unit_masters"][unit])
+        ws = wb["部门整体目标"]
+        head = [c.value for c in ws[1]]
+        cell = ws.cell(row, head.index(column) + 1)
+        cell.value = value
+        cells[unit] = cell.coordinate
+        wb.save(work / f"master_{unit}.xlsx")
+        return work / f"master_{unit}.xlsx"
+
+    renamed = tamper("A", "单位名称", 2, "改过的单位")  # the locked unit name, checked against the registry
+    unknown_part = tamper("B", "部分", 3, "不存在的部分")  # a part the form does not have
+    folder = _folder(unit_tree, "inbox_units_tampered", renamed, unknown_part, _direct(unit_tree),
+                     unit_tree["forms"]["C"])
+    proc, report, master = _consolidate(unit_tree, folder)
+    assert proc.returncode == 1
+    issues = {}
+    for unit in "AB":
+        [rec] = [f for f in report["files"] if f["kind"] == "unit" and f["project_code"] == UNITS[unit][0]]
+        assert rec["status"] == "rejected" and rec["path"].endswith(f"master_{unit}.xlsx")
+        issues[unit] = {(i["code"], i["sheet"], i["cell"]) for i in rec["issues"]}
+    assert ("E102", "部门整体目标", cells["A"]) in issues["A"]
+    assert ("E145", "部门整体目标", cells["B"]) in issues["B"]
+    assert {r["单位编码"] for r in _table(master, "部门整体目标")} == {UNITS["C"][0]}
+    assert len(_table(master, "项目汇总")) == 15  # the masters' projects still count

@@ -9,7 +9,10 @@ from .registry import money
 from .report import ISSUE_COLUMNS
 from .spec import FormSpec, load_spec
 
-PROVENANCE = ["单位编码", "来源文件", "来源工作表", "来源单元格", "年度"]
+from .collection import VIA_COLUMN
+
+# The last one, 来源汇总表: the sub-master a row came through (xlperf.collection), empty for a direct return.
+PROVENANCE = ["单位编码", "来源文件", "来源工作表", "来源单元格", "年度", VIA_COLUMN]
 # What the checks compute as shares (0.85 = 85 %): shown as percentages in the master.
 SHARE_SUFFIXES = ("率", "进度")
 
@@ -44,10 +47,33 @@ def _cell(value):
     return float(m) if m is not None else text(value)
 
 
-def _provenance(res, ref: str) -> dict:
+def _provenance(res, ref: str, row: int | None = None) -> dict:
+    """Where a master row came from; for a record of a sub-master, the original return's place as that master
+    recorded it (per table row when *row* is given) and the sub-master itself."""
+    from .master import _via
+
     data = res.data
-    return {"单位编码": text(data.meta.get("unit_code")), "来源文件": res.path, "来源工作表": data.sheet,
-            "来源单元格": ref, "年度": text(data.meta.get("year"))}
+    out = {"单位编码": text(data.meta.get("unit_code")), "来源文件": res.path, "来源工作表": data.sheet,
+           "来源单元格": ref, "年度": text(data.meta.get("year")), VIA_COLUMN: ""}
+    o = data.origin
+    if o:
+        rows = o.get("indicators", [])
+        file, sheet, cell = (rows[row] if row is not None and row < len(rows) else
+                             ("", "", "") if row is not None else (o["file"], o["file_sheet"], o["file_cell"]))
+        out.update({"来源文件": file, "来源工作表": sheet, "来源单元格": cell, VIA_COLUMN: _via(res.path, o)})
+    return out
+
+
+def _as_entered(spec: FormSpec, data, row, name: str, value):
+    """A number typed into a percent cell (0.96 shown as 96%) as the text the unit saw: the master has no
+    cell formats, and a sub-master read back must give the same value to score."""
+    from .values import format_number
+
+    column = spec.column(name) if any(c.name == name for c in spec.columns) else None
+    if (column is None or column.type != "indicator_value" or isinstance(value, bool)
+            or not isinstance(value, (int, float)) or "%" not in data.number_formats.get(row.refs.get(name, ""), "")):
+        return value
+    return f"{format_number(round(value * 100, 10))}%"
 
 
 def declared_tables(spec: FormSpec, report) -> dict[str, tuple[list, list]]:
@@ -61,11 +87,11 @@ def declared_tables(spec: FormSpec, report) -> dict[str, tuple[list, list]]:
         for res in accepted:
             data = res.data
             if declared.get("per") == "row":
-                for row, extra in zip(data.indicators, data.row_computed or [{}] * len(data.indicators)):
-                    out = {c: _value(c, data, {}, row, extra) if c not in data.fields else _cell(data.fields.get(c))
-                           for c in cols}
+                for k, (row, extra) in enumerate(zip(data.indicators, data.row_computed or [{}] * len(data.indicators))):
+                    out = {c: _as_entered(spec, data, row, c, _value(c, data, {}, row, extra)) if c not in data.fields
+                           else _cell(data.fields.get(c)) for c in cols}
                     refs = list(row.refs.values())
-                    out.update(_provenance(res, f"{refs[0]}:{refs[-1]}" if refs else ""))
+                    out.update(_provenance(res, f"{refs[0]}:{refs[-1]}" if refs else "", k))
                     rows.append(out)
             else:
                 out = {c: _value(c, data, data.computed) for c in cols}

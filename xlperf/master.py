@@ -38,7 +38,8 @@ INDICATOR_COLUMNS = [KEY, NAME, "一级指标", "二级指标", INDICATOR, DESCR
                      "计量单位", BASIS, SECRET, RAW_TARGET, "来源文件", "来源工作表", "来源单元格",
                      VIA_COLUMN]
 MISSING_COLUMNS = ["单位编码", "单位名称", KEY, NAME, BUDGET, "情况", "来源文件"]
-UNIT_COLUMNS = ["单位编码", "单位名称", "部分", "序号", "标题", "内容", "来源文件", "来源工作表", "来源单元格"]
+UNIT_COLUMNS = ["单位编码", "单位名称", "部分", "序号", "标题", "内容", "来源文件", "来源工作表", "来源单元格",
+                VIA_COLUMN]
 OVERVIEW_COLUMNS = ["单位编码", "单位名称", "项目数", "已通过", "已退回", "未报送", BUDGET_TOTAL, ACCEPTED_BUDGET]
 MONEY_COLS = {BUDGET, FISCAL, OTHER_FUNDS, BUDGET_TOTAL, ACCEPTED_BUDGET}
 PERCENT_COLS = set(PLAN)
@@ -199,7 +200,9 @@ def unit_rows(report: Report, registry: Registry) -> list[dict]:
             continue
         d = res.data
         code = d.meta.get("unit_code", "")
-        base = {"单位编码": code, "单位名称": names.get(code, ""), "来源文件": res.path, "来源工作表": d.sheet}
+        base = {"单位编码": code, "单位名称": names.get(code, ""), "来源文件": res.path, "来源工作表": d.sheet,
+                VIA_COLUMN: ""}
+        start = len(rows)
         for part in (f.name for f in UNIT_TARGETS.input_fields):
             if text(d.fields.get(part)):
                 rows.append({**base, "部分": part, "序号": 0, "标题": "", "内容": text(d.fields.get(part)),
@@ -208,6 +211,10 @@ def unit_rows(report: Report, registry: Registry) -> list[dict]:
             for i, item in enumerate(items, start=1):
                 rows.append({**base, "部分": sec, "序号": i, "标题": item["标题"], "内容": item["内容"],
                              "来源单元格": item["ref"]})
+        if d.origin:  # a sub-master's unit: each row's original place as that master recorded it
+            for row in rows[start:]:
+                file, sheet, cell = d.origin["parts"].get((row["部分"], row["序号"]), ("", "", ""))
+                row.update({"来源文件": file, "来源工作表": sheet, "来源单元格": cell, VIA_COLUMN: _via(res.path, d.origin)})
     return rows
 
 

@@ -98,6 +98,8 @@ ISSUES: dict[str, tuple[str, str, str]] = {
     "W241": ("skip", "项目 {project} 重复：{here} 与 {other} 都报送了该项目，以 {other} 为准（直接报送的原表优先，其次是保存时间较新的汇总表），此处不重复计入", "project {project} arrives twice: {here} and {other}; {other} counts (a direct return first, else the newest master by saved time), this one is not counted again"),
     "W242": ("warning", "“绩效指标”中有项目 {project} 的指标行，但“{sheet_name}”中没有该项目，这些指标未采用", "indicator rows of project {project} with no row in '{sheet_name}': not used"),
     "W243": ("warning", "汇总表“{sheet_name}”中没有项目", "the master's '{sheet_name}' holds no project"),
+    # -- collection up a unit tree, later additions --
+    "W244": ("skip", "单位 {unit} 的“{form}”重复：{here} 与 {other} 都报送了，以 {other} 为准（直接报送的原表优先，其次是保存时间较新的汇总表），此处不重复计入", "the '{form}' of unit {unit} arrives twice: {here} and {other}; {other} counts (a direct return first, else the newest master by saved time), this one is not counted again"),
 }
 
 UI: dict[str, tuple[str, str]] = {

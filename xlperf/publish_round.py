@@ -71,10 +71,12 @@ def publish_round(spec: FormSpec, master_path: Path, out: Path, pdf: bool = True
                 break
     chosen = sorted((u for k, u in units.items() if k and k != TOTAL_ROW), key=lambda u: u.code)
     title = f"{{name}}{round_year}年{spec.round_name}结果"
+    # a sheet's `published` columns, when it declares them: the rest are there for the unit tree
+    summary = per_return.get("published", per_return["columns"])
+    details = per_row.get("published", per_row["columns"]) if per_row else []
     return publish_units(chosen, master_path, out, round_year, unit, allow_incomplete, pdf,
                          name=lambda u: safe_filename(f"{u.code}_{u.name}_{round_year}年{spec.round_name}结果.docx"),
-                         write=lambda u, target: _write(spec, u, title.format(name=u.name), per_return["columns"],
-                                                        per_row["columns"] if per_row else [], target))
+                         write=lambda u, target: _write(spec, u, title.format(name=u.name), summary, details, target))
 
 
 def _write(spec: FormSpec, u, title: str, summary_cols: list, row_cols: list, target: Path) -> None:
