@@ -7,7 +7,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Callable
 
 from .model import FileResult, Issue, text
-from .registry import money
+from .registry import money, parse_amount
 from .spec import FormSpec
 from .table_form import canon, row_refs
 
@@ -328,7 +328,8 @@ def _typed_rate(ctx: Context, rate) -> None:
     if typed_field is None or rate is None:
         return
     value = ctx.data.fields.get(typed_field.name)
-    number = None if isinstance(value, bool) else money(value)
+    # as typed, not to the cent: 95.6 % in the percent-formatted cell arrives as 0.956 (an amount would read 0.96)
+    number = None if isinstance(value, bool) else parse_amount(value)
     if number is None:
         return
     typed = float(number)
