@@ -986,3 +986,129 @@ def test_forecast_answers_and_reasons_are_declared():
     ctx = ctx_of(MON, rows=[{"全年预计完成值": "9台"}, {}, {}])
     checks.check_forecast(ctx, bare)
     assert ctx.issues == [] and [r["预计完成"] for r in ctx.data.row_computed] == ["", "", ""]
+
+
+# ------------------------------------------- what a mutation run found untested -----
+def test_a_new_kind_registers_with_check():
+    seen = []
+    try:
+        @checks.check("test-kind")
+        def _runner(ctx, declared):
+            seen.append(declared["n"])
+            ctx.add("W307", "A1", field="f", typed="1", computed="2")
+
+        spec, res = make(SE)
+        issues = run_checks(replace(spec, checks=({"kind": "test-kind", "n": 7},)), res, REGISTRY)
+        assert seen == [7] and [(i.code, i.cell) for i in issues] == [("W307", "A1")]
+    finally:
+        checks.CHECKS.pop("test-kind", None)
+    assert set(checks.CHECKS) == {"cells", "identity", "locked", "range", "le", "sum", "score", "pace", "forecast"}
+
+
+def test_an_issue_without_a_cell_has_an_empty_cell():
+    ctx = ctx_of(SE)
+    ctx.add("E304", field="分值")
+    assert [(i.code, i.cell) for i in ctx.issues] == [("E304", "")] and ctx.reported == {""}
+
+
+def test_a_long_wrong_choice_is_cut_in_the_message():
+    issues = one(MON, "cells", rows=[{"偏差原因分析": "因" * 80}, {}, {}])
+    assert [params(i)["found"] for i in issues] == ["因" * 50]
+
+
+def test_a_form_without_a_key_role_finds_the_project_by_its_key_field():
+    spec, res = make(SE, fields={"项目编码": "NOPE"}, meta={"project_code": ""})
+    no_role = replace(spec, fields=tuple(replace(f, role="") if f.role == "key" else f for f in spec.fields))
+    ctx = Context(no_role, res, REGISTRY)
+    checks.check_identity(ctx, {"kind": "identity"})
+    assert [(i.code, i.cell, params(i)) for i in ctx.issues] == [("E114", "B3", {"found": "NOPE"})]
+
+
+def test_a_locked_number_field_is_compared_with_the_registry_as_an_amount():
+    spec, res = make(SE, fields={"年初预算数": 30})
+    as_number = replace(spec, fields=tuple(replace(f, type="number") if f.name == "年初预算数" else f
+                                           for f in spec.fields))
+    ctx = Context(as_number, res, REGISTRY)
+    checks.check_identity(ctx, {"kind": "identity"})
+    assert ctx.issues == []  # 30 in the sheet is the registry's 30.00
+
+
+def test_locked_entries_skipped_do_not_end_the_comparison():
+    snap = json.dumps({"A0": "x", "E3": "机要局升级改造资金", "C14": "设备购置数量", "C6": "30"})
+    issues = one(SE, "locked", fields={"年初预算数": 31}, meta={"locked": snap}, reported={"E3"},
+                 targets=[{**TARGETS[0], "三级指标": "改过"}, *TARGETS[1:]])
+    assert [(i.code, i.cell) for i in issues] == [("E313", "C14"), ("E313", "C6")]
+    spec, res = make(SE, fields={"项目名称": "改过", "年初预算数": 31})
+    ctx = Context(spec, res, REGISTRY)
+    ctx.reported.add("E3")
+    checks.check_locked(ctx, {"kind": "locked"})
+    assert [i.cell for i in ctx.issues] == ["C6"]
+
+
+def test_range_checks_fields_and_columns_together_past_empty_cells():
+    declared = {"kind": "range", "fields": ["财政拨款全年预算数", "其他资金全年执行数"], "columns": ["分值"], "min": 0}
+    issues = one(SE, "range", declared=declared, fields={"其他资金全年执行数": -1}, rows=[{}, {"分值": -2}, {}])
+    assert [(i.cell, params(i)["found"]) for i in issues] == [("E9", "-1"), ("F15", "-2")]
+    issues = one(SE, "range", fields={"其他资金全年执行数": -1})
+    assert [i.cell for i in issues] == ["E9"]
+
+
+def test_sum_names_every_fixed_cell_it_adds():
+    declared = {"kind": "sum", "column": "分值", "plus": ["资金分值", "全年预算数"], "total": 100}
+    issues = one(SE, "sum", declared=declared)
+    assert [(params(i)["plus"], params(i)["found"]) for i in issues] == [("资金分值、全年预算数", "130")]
+
+
+def test_a_form_without_points_scores_no_row():
+    spec, res = make(SE)
+    no_points = replace(spec, columns=tuple(replace(c, role="") if c.role == "points" else c for c in spec.columns))
+    res.data.computed, res.data.row_computed = {}, [{} for _ in res.data.indicators]
+    ctx = Context(no_points, res, REGISTRY)
+    checks.check_score(ctx, declared_of(SE, "score"))
+    assert ctx.issues == [] and res.data.row_computed == [{}, {}, {}] and "总分" not in res.data.computed
+
+
+def test_a_row_without_points_does_not_stop_the_rows_after_it():
+    issues = one(SE, "score", rows=[{"分值": ""}, {"实际完成值": "很好"}, {"实际完成值": "90%"}])
+    assert [(i.code, i.cell) for i in issues] == [("E309", "E15"), ("E305", "H16")]
+
+
+def test_a_yes_no_target_without_declared_answers_cannot_be_scored():
+    targets = [TARGETS[0], {**TARGETS[1], "指标值": "是否"}, TARGETS[2]]
+    declared = {k: v for k, v in declared_of(SE, "score").items() if k != "yes_no"}
+    issues = one(SE, "score", declared=declared, targets=targets, rows=[{}, {"实际完成值": "是"}, {}])
+    assert [(i.code, i.cell) for i in issues] == [("E309", "E15")]
+    declared = {k: v for k, v in declared_of(MON, "forecast").items() if k != "yes_no"}
+    issues = one(MON, "forecast", declared=declared, targets=targets, rows=[{}, {"全年预计完成值": "是"}, {}])
+    assert [(i.code, i.cell) for i in issues] == [("E309", "F13")]
+
+
+def test_long_actuals_and_forecasts_are_cut_in_the_message():
+    issues = one(SE, "score", rows=[{"实际完成值": "很" * 80}, {}, {}])
+    assert [params(i)["found"] for i in issues] == ["很" * 50]
+    issues = one(MON, "forecast", rows=[{"全年预计完成值": "很" * 80}, {}, {}])
+    assert [params(i)["found"] for i in issues] == ["很" * 50]
+
+
+def test_a_cent_off_a_typed_score_is_tolerated_at_any_size():
+    # a cent is a cent: 0.51 against 0.5 (0.010000000000000009 in floats) as 9.51 against 9.5
+    ctx = ctx_of(SE)
+    item = load_spec(SE).role("typed_score")
+    for typed, computed in ((0.51, 0.5), (9.51, 9.5), (50.01, 50.0), (0.49, 0.5), (1.23, 1.22)):
+        checks._typed_score(ctx, item, typed, "G14", computed)
+    assert ctx.issues == []
+    checks._typed_score(ctx, item, 0.52, "G14", 0.5)
+    assert [(i.code, params(i)["typed"], params(i)["computed"]) for i in ctx.issues] == [("W307", "0.52", "0.5")]
+
+
+def test_forecast_rows_after_one_in_error_are_still_checked():
+    ctx = ctx_of(MON, rows=[{"全年预计完成值": "很多"}, {"全年预计完成值": "部分达成"}, {"全年预计完成值": "90%"}],
+                 reported={"F12"})
+    checks.check_forecast(ctx, declared_of(MON, "forecast"))
+    assert [i.cell for i in ctx.issues] == ["G13", "I13", "G14", "I14"]
+    assert ctx.data.computed == {"指标数": 3, "预计未完成指标数": 2}
+
+
+def test_an_empty_reason_cell_already_in_error_is_not_asked_for_again():
+    issues = full(MON, rows=[{"全年预计完成值": "9台"}, {}, {}], formulas={"G12": "=A1"})[0]
+    assert [(i.code, i.cell) for i in issues] == [("E116", "G12"), ("E310", "I12")]

@@ -42,8 +42,7 @@ class Context:
 
     def field_number(self, name: str) -> Decimal | None:
         """A fixed cell as a number (None when empty or not a number: the cells check reports that)."""
-        value = self.data.fields.get(name)
-        return None if isinstance(value, bool) else money(value)
+        return money(self.data.fields.get(name))  # None for a bool too
 
     def ref(self, name: str) -> str:
         return self.data.refs.get(name, "")
@@ -63,7 +62,7 @@ def run_checks(spec: FormSpec, res: FileResult, registry) -> list[Issue]:
     res.data.computed = {}
     res.data.row_computed = [{} for _ in res.data.indicators]
     for declared in spec.checks:
-        runner = CHECKS.get(declared.get("kind", ""))
+        runner = CHECKS.get(declared.get("kind"))
         if runner is None:  # the spec names a kind this version does not know: the form cannot be checked
             raise ValueError(f"unknown check kind {declared.get('kind')!r} in {spec.path}")
         runner(ctx, declared)
@@ -79,7 +78,7 @@ def fmt_number(value) -> str:
     if value is None:
         return "（空）"
     d = Decimal(str(value)).quantize(Decimal("0.01"), ROUND_HALF_UP)
-    return f"{d:f}".rstrip("0").rstrip(".") if "." in f"{d:f}" else f"{d:f}"
+    return f"{d:f}".rstrip("0").rstrip(".")  # quantized to 0.01: the text always has a decimal point
 
 
 def fmt_percent(value) -> str:
@@ -151,7 +150,7 @@ def check_locked(ctx: Context, declared: dict) -> None:
     """Every locked cell still holds what the template was generated with (kept in its metadata)."""
     spec, data = ctx.spec, ctx.data
     try:
-        snapshot = json.loads(data.meta.get("locked", "") or "{}")
+        snapshot = json.loads(data.meta.get("locked") or "{}")
     except (ValueError, RecursionError):  # the metadata is the unit's file: any text can arrive
         snapshot = None
     if not isinstance(snapshot, dict):
@@ -179,7 +178,7 @@ def check_range(ctx: Context, declared: dict) -> None:
     for column in declared.get("columns", ()):
         cells += [(column, row.values.get(column), row.refs.get(column, "")) for row in ctx.data.indicators]
     for name, value, ref in cells:
-        number = None if isinstance(value, bool) else money(value)
+        number = money(value)
         if number is None or ref in ctx.reported:
             continue
         if (low is not None and number < Decimal(str(low))) or (high is not None and number > Decimal(str(high))):
@@ -244,8 +243,9 @@ def check_score(ctx: Context, declared: dict) -> None:
                         float(executed) if executed is not None else None, float(funds_points))
     computed.update({output(declared, "rate"): _share(funds.rate), output(declared, "funds_score"): funds.score})
     _typed_rate(ctx, funds.rate)
-    _typed_score(ctx, spec.role("typed_funds_score"), data.fields.get(getattr(spec.role("typed_funds_score"), "name", "")),
-                 data.refs.get(getattr(spec.role("typed_funds_score"), "name", ""), ""), funds.score)
+    typed_funds = spec.role("typed_funds_score")
+    if typed_funds is not None:
+        _typed_score(ctx, typed_funds, data.fields.get(typed_funds.name), ctx.ref(typed_funds.name), funds.score)
     reason_field = spec.role("spent_reason")
     if (funds.rate is not None and funds.rate < rules.execution_reason_below and reason_field is not None
             and _is_empty(data.fields.get(reason_field.name))):
@@ -264,7 +264,7 @@ def check_score(ctx: Context, declared: dict) -> None:
                                  target_format=_format_of(data, row.refs.get(target_col.name, "")),
                                  actual_format=_format_of(data, actual_ref))
         name = _indicator_name(spec, row)
-        if result.outcome == "unscorable" or result.score is None:
+        if result.score is None:  # unscorable
             ctx.add("E309", actual_ref, indicator=name, field=actual_col.name, found=text(actual)[:50] or "（空）",
                     target=text(target), example=_example(spec, target))
             continue
@@ -274,7 +274,7 @@ def check_score(ctx: Context, declared: dict) -> None:
         if result.score < float(points) - 0.005 and reason_col is not None and _is_empty(row.values.get(reason_col.name)):
             ctx.add("E305", row.refs.get(reason_col.name, ""), indicator=name, target=text(target),
                     actual=text(actual), score=fmt_number(result.score), points=fmt_number(points), field=reason_col.name)
-        if getattr(result, "overshoot", False):
+        if result.overshoot:
             ctx.add("W306", actual_ref, indicator=name, actual=text(actual), target=text(target),
                     percent=fmt_number(rules.overshoot * 100))
         if typed_col is not None:
@@ -322,7 +322,7 @@ def _typed_rate(ctx: Context, rate) -> None:
         return
     value = ctx.data.fields.get(typed_field.name)
     # as typed, not to the cent: 95.6 % in the percent-formatted cell arrives as 0.956 (an amount would read 0.96)
-    number = None if isinstance(value, bool) else parse_amount(value)
+    number = parse_amount(value)  # None for a bool too
     if number is None:
         return
     typed = float(number)
@@ -336,10 +336,10 @@ def _typed_rate(ctx: Context, rate) -> None:
 def _typed_score(ctx: Context, item, value, ref: str, score: float, label: str = "") -> None:
     if item is None or not ref:
         return
-    number = None if isinstance(value, bool) else money(value)
+    number = money(value)  # None for a bool too
     if number is None:
         return
-    if abs(float(number) - score) > 0.01:
+    if abs(number - Decimal(str(score))) > Decimal("0.01"):  # in decimals: a cent off is a cent at any size
         ctx.add("W307", ref, field=f"{label}{item.name}", typed=fmt_number(number), computed=fmt_number(score))
 
 
