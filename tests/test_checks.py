@@ -612,9 +612,11 @@ def test_an_empty_actual_is_e101_once_not_e309_as_well():
     assert [(i.code, params(i)["found"]) for i in issues] == [("E309", "（空）")]
 
 
-def test_a_row_without_points_is_not_scored():
+def test_a_row_without_points_is_not_scored_and_an_empty_points_cell_is_e101():
+    # 分值 was not required: emptied, its row went unscored and the return had no total, without any issue
     issues, computed, per_row = full(SE, rows=[{"分值": ""}, {}, {}])
-    assert [i.code for i in issues] == ["E101"] if load_spec(SE).column("分值").required else True
+    assert [(i.code, i.cell, params(i)) for i in issues] == [("E101", "F14", {"field": "分值"})]
+    assert per_row[0] == {} and "总分" not in computed
     issues = one(SE, "score", rows=[{"分值": ""}, {}, {}])
     assert issues == []
     spec, res = make(SE, rows=[{"分值": "x"}, {}, {}])
@@ -661,8 +663,7 @@ def test_level1_scores_are_rounded_to_the_cent():
     _, computed, per_row = full(SE, targets=targets, rows=[{"分值": 30, "实际完成值": "10台"},
                                                            {"分值": 30, "实际完成值": "10台"},
                                                            {"分值": 30, "实际完成值": "10台"}])
-    assert computed["产出指标得分"] == 90.0
-    assert "0.1" == str(round(0.1 + 0.2 - 0.2, 2))  # the float sums the rounding guards against
+    assert computed["产出指标得分"] == 90.0 and per_row == [{"得分": 30.0}] * 3
 
 
 @pytest.mark.parametrize("spent, grade", [(30, "优"), (0, "优")])
@@ -673,7 +674,7 @@ def test_the_grade_of_the_total(spent, grade):
 
 def test_the_grade_follows_the_total_down():
     _, computed, _ = full(SE, fields={"全年执行数": 0, "执行偏差原因": "x"},
-                          rows=[{"实际完成值": "未达成" if False else "0台", "偏差原因分析及改进措施": "x"}, {}, {}])
+                          rows=[{"实际完成值": "0台", "偏差原因分析及改进措施": "x"}, {}, {}])
     assert computed["总分"] == 40.0 and computed["等级"] == "差"
 
 
@@ -908,8 +909,8 @@ def test_a_forecast_short_of_its_target_needs_each_reason():
 
 
 def test_a_forecast_short_with_its_reasons_passes_and_still_counts_as_short():
-    issues, computed, per_row = full(MON, rows=[{"全年预计完成值": "部分达成"} if False else {}, {
-        "全年预计完成值": "部分达成", "偏差原因分析": "其他", "完成目标可能性": "有可能"}, {}])
+    issues, computed, per_row = full(MON, rows=[{}, {"全年预计完成值": "部分达成", "偏差原因分析": "其他",
+                                                     "完成目标可能性": "有可能"}, {}])
     assert issues == []
     assert per_row[1] == {"预计完成": "否"} and computed["预计未完成指标数"] == 1
     issues = full(MON, rows=[{"全年预计完成值": "9台", "偏差原因分析": "经费保障"}, {}, {}])[0]
