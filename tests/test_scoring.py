@@ -502,3 +502,78 @@ def test_the_bundled_forms_scoring_tables_load():
         rules = ScoringRules.from_table(load_spec(form).scoring)
         assert rules.funds_points == 10 and rules.indicator_points == 90
         assert [g for g, _ in rules.grades] == ["优", "良", "中", "差"]
+
+
+# --- what a mutation run found untested ------------------------------------------------------
+
+# Each bad table with the whole message: the key it names, the bound it states and the value found.
+EXACT_MESSAGES = [
+    ([('funds_points', 10)], '[scoring] must be a table'),
+    (_with(funds_points=KeyError), "[scoring]: missing key 'funds_points'"),
+    (_with(foo=1, bar=2), "[scoring]: unknown key(s) 'bar', 'foo'"),
+    ({**table(), 1: 10, 'foo': 1}, "[scoring]: unknown key(s) 1, 'foo'"),  # keys of any type, sorted as text
+    (_with(funds_points='10'), "[scoring]: funds_points must be a number, not '10'"),
+    (_with(funds_points=-10, level1_points={'产出指标': 110}), '[scoring]: funds_points must be at least 0, not -10'),
+    (_with(level1_points={'产出指标': -10, '效益指标': 100}),
+     '[scoring]: level1_points.产出指标 must be at least 0, not -10'),
+    (_with(level1_points=[50]), '[scoring]: level1_points must be a non-empty table of name = number'),
+    (_with(level1_points={'产出指标': 50, '': 40}), '[scoring]: level1_points has an empty name'),
+    (_with(qualitative={'达成': 1.5}), '[scoring]: qualitative.达成 must be between 0 and 1, not 1.5'),
+    (_with(qualitative={}), '[scoring]: qualitative must be a non-empty table of name = number'),
+    (_with(overshoot=0.9), '[scoring]: overshoot must be at least 1, not 0.9'),
+    (_with(execution_reason_below=1.5), '[scoring]: execution_reason_below must be between 0 and 1, not 1.5'),
+    (_with(execution_reason_below=-0.5), '[scoring]: execution_reason_below must be between 0 and 1, not -0.5'),
+    (_with(funds_points=20), '[scoring]: funds_points + level1_points must total 100, not 110'),
+    (_with(funds_points=10.5), '[scoring]: funds_points + level1_points must total 100, not 100.5'),
+    (_with(grades=[]), '[scoring]: grades must be a non-empty list of { name, min }'),
+    (_with(grades=[{'name': '优', 'min': '90'}, {'name': '差', 'min': 0}]),
+     "[scoring]: grades[0].min must be a number, not '90'"),
+    (_with(grades=[{'name': '优'}, {'name': '差', 'min': 0}]), '[scoring]: grades[0] must be { name = "…", min = number }'),
+    (_with(grades=[{'name': ' ', 'min': 90}, {'name': '差', 'min': 0}]),
+     '[scoring]: grades[0].name must be a non-empty text'),
+    (_with(grades=[{'name': '优', 'min': 60}, {'name': '良', 'min': 80}, {'name': '差', 'min': 0}]),
+     '[scoring]: grades must be listed highest min first, each min distinct'),
+    (_with(grades=[{'name': '优', 'min': 90}, {'name': '良', 'min': 60}]),
+     '[scoring]: the last grade must have min 0 so that every total gets a grade'),
+    (_with(grades=[{'name': '优', 'min': 90}, {'name': '优', 'min': 0}]), '[scoring]: grade names must be distinct'),
+]
+
+
+@pytest.mark.parametrize('bad, message', EXACT_MESSAGES)
+def test_from_table_messages_name_the_key_the_bound_and_the_value(bad, message):
+    with pytest.raises(ValueError) as caught:
+        ScoringRules.from_table(bad)
+    assert str(caught.value) == message
+
+
+def test_from_table_keeps_the_execution_threshold_it_is_given():
+    rules = ScoringRules.from_table(_with(execution_reason_below=0.8, overshoot=1.5))
+    assert (rules.execution_reason_below, rules.overshoot) == (0.8, 1.5)
+    assert needs_execution_reason(FundsScore(0.85, 8.5, 10), rules) is False
+    assert needs_execution_reason(FundsScore(0.79, 7.9, 10), rules) is True
+
+
+def test_a_small_points_row_rounded_to_full_marks_is_full():
+    # 9999.9 / 10000 of 0.5 points is 0.499995: 0.50 to the cent, all of its points
+    result = score_indicator('≥10000', '9999.9', 0.5, RULES)
+    assert (result.score, result.outcome) == (0.5, 'full')
+    assert result.loses_points is False
+
+
+def test_a_qualitative_actual_against_a_numeric_target_is_unscorable():
+    for actual in ('达成', QUALITATIVE_TEXTS[0], '是'):
+        result = score_indicator('≥95%', actual, 10, RULES)
+        assert (result.score, result.outcome) == (None, 'unscorable')
+
+
+def test_small_level1_weights_are_still_shared_in_proportion():
+    rules = ScoringRules.from_table(_with(funds_points=99, level1_points={'产出指标': 0.2, '效益指标': 0.8}))
+    assert default_points(['产出指标', '效益指标'], rules) == [0.2, 0.8]
+    assert default_points(['产出指标', '产出指标', '效益指标'], rules) == [0.1, 0.1, 0.8]
+
+
+def test_a_parsed_target_with_a_full_width_percent_sign_matches_a_percent_actual():
+    target = IndicatorValue('≥', 95.0, '％', '')
+    assert score_indicator(target, '96%', 10, RULES).score == 10
+    assert score_indicator(target, IndicatorValue('＝', 90.0, '％', ''), 10, RULES).score == 9.47
+    assert score_indicator(target, '90人', 10, RULES).outcome == 'unscorable'

@@ -8,6 +8,9 @@
 #   tools/mutation.sh --report values rules  # only tally the results already in mutants/
 # Needs: pip install -e '.[test,mutation]'. Writes the figures between the markers of docs/testing.md: the rows
 # of the modules named are replaced, the other rows are kept (each names its commit).
+# A module listed in [tool.xlperf-mutation.test_selection] of pyproject.toml is run against those test files
+# instead of [tool.mutmut]'s selection; modules of different selections are measured one selection at a time
+# (mutmut drops the results in mutants/ when the selection changes, so --keep adds up parts of one selection).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-.venv/bin/python}
@@ -23,7 +26,30 @@ while [ $# -gt 0 ]; do
   esac
 done
 args=("$@")
-[ ${#args[@]} -eq 0 ] && args=(values rules status feedback master reader safety)
+[ ${#args[@]} -eq 0 ] && args=(values rules status feedback master reader safety checks scoring)
+# The test files of one module as JSON ("" when it uses [tool.mutmut]'s selection).
+selection_of() {
+  "$PY" -c 'import json, sys, tomllib
+sel = tomllib.load(open("pyproject.toml", "rb")).get("tool", {}).get("xlperf-mutation", {}).get("test_selection", {})
+print(json.dumps(sel[sys.argv[1]]) if sys.argv[1] in sel else "")' "$1"
+}
+selections=()
+for a in "${args[@]}"; do
+  s=$(selection_of "${a%%.*}")
+  [[ " ${selections[*]-} " == *" $s "* ]] || selections+=("$s")
+done
+if [ ${#selections[@]} -gt 1 ]; then  # one run per selection, each with the arguments of its modules
+  flags=()
+  [ $report_only -eq 1 ] && flags+=(--report)
+  [ $keep -eq 1 ] && flags+=(--keep)
+  for s in "${selections[@]}"; do
+    group=()
+    for a in "${args[@]}"; do [ "$(selection_of "${a%%.*}")" = "$s" ] && group+=("$a"); done
+    "$0" ${flags[@]+"${flags[@]}"} "${group[@]}"
+  done
+  exit 0
+fi
+selection=${selections[0]}
 patterns=()
 modules=()
 for a in "${args[@]}"; do
@@ -33,7 +59,21 @@ for a in "${args[@]}"; do
 done
 if [ $report_only -eq 0 ]; then
   [ $keep -eq 0 ] && rm -rf mutants  # a fresh copy of the sources, so the figures belong to the commit below
-  "$MUTMUT" run --max-children "$CHILDREN" "${patterns[@]}" > /dev/null  # one run: the test stats are taken once
+  if [ -z "$selection" ]; then
+    "$MUTMUT" run --max-children "$CHILDREN" "${patterns[@]}" > /dev/null  # one run: the test stats are taken once
+  else  # mutmut reads its test selection from pyproject.toml only: the launcher hands it the module's own
+    XLPERF_MUTATION_TESTS="$selection" "$PY" -c 'import json, os, sys
+import mutmut.configuration as configuration
+tests = json.loads(os.environ["XLPERF_MUTATION_TESTS"])
+read = configuration._config_reader
+def reader():
+    s = read()
+    return lambda key, default: tests if key == "pytest_add_cli_args_test_selection" else s(key, default)
+configuration._config_reader = reader
+from mutmut.__main__ import cli
+sys.argv[0] = "mutmut"
+sys.exit(cli())' run --max-children "$CHILDREN" "${patterns[@]}" > /dev/null
+  fi
 fi
 "$MUTMUT" results --all true > mutants/results.txt
 "$PY" - "${modules[@]}" <<'PYEOF'
