@@ -207,8 +207,8 @@ def test_fmt_number_shows_two_decimals_at_most(value, shown):
     assert fmt_number(value) == shown
 
 
-@pytest.mark.parametrize("value, shown", [(None, "—"), (0.9, "90%"), (0.8601, "86.01%"), (1, "100%"),
-                                          (0.12345, "12.35%"), (0, "0%")])
+@pytest.mark.parametrize("value, shown", [(None, "—"), (0.9, "90.00%"), (0.8601, "86.01%"), (1, "100.00%"),
+                                          (0.12345, "12.35%"), (0, "0.00%"), (0.125, "12.50%")])
 def test_fmt_percent(value, shown):
     assert fmt_percent(value) == shown
 
@@ -525,7 +525,7 @@ def test_execution_at_exactly_90_percent_needs_no_reason():
 def test_execution_below_90_percent_needs_its_reason():
     issues, computed, _ = full(SE, fields={"全年执行数": 26.99})
     assert [(i.code, i.cell, params(i)) for i in issues] == [
-        ("E308", "C10", {"rate": "89.97%", "limit": "90%", "field": "执行偏差原因"})]
+        ("E308", "C10", {"rate": "89.97%", "limit": "90.00%", "field": "执行偏差原因"})]
     assert computed["执行率"] == 0.8997
     assert full(SE, fields={"全年执行数": 26.99, "执行偏差原因": "采购延期"})[0] == []
     assert [i.code for i in full(SE, fields={"全年执行数": 0, "执行偏差原因": " "})[0]] == ["E308"]
@@ -685,13 +685,13 @@ def test_a_typed_rate_within_half_a_point_or_unreadable_is_silent(typed, fmt):
     assert full(SE, fields={"执行率": typed}, formats={"G6": fmt})[0] == []
 
 
-@pytest.mark.parametrize("typed, fmt, shown", [(96, "", "96%"), (0.96, "", "96%"), (95.52, "", "95.52%"),
-                                               (1.5, "", "150%"), (1.51, "", "1.51%"), (95, "0.00%", "9500%"),
+@pytest.mark.parametrize("typed, fmt, shown", [(96, "", "96.00%"), (0.96, "", "96.00%"), (95.52, "", "95.52%"),
+                                               (1.5, "", "150.00%"), (1.51, "", "1.51%"), (95, "0.00%", "9500.00%"),
                                                (0.9448, "0%", "94.48%")])
 def test_a_typed_rate_off_by_more_is_w307(typed, fmt, shown):
     issues = full(SE, fields={"执行率": typed}, formats={"G6": fmt})[0]
     assert [(i.code, i.cell, params(i)) for i in issues] == [
-        ("W307", "G6", {"field": "执行率", "typed": shown, "computed": "95%"})]
+        ("W307", "G6", {"field": "执行率", "typed": shown, "computed": "95.00%"})]
 
 
 def test_a_rate_typed_in_its_percent_cell_is_read_as_typed_not_to_the_cent():
@@ -701,7 +701,7 @@ def test_a_rate_typed_in_its_percent_cell_is_read_as_typed_not_to_the_cent():
     assert full(SE, fields={"全年执行数": 28.56, "执行率": 95.6})[0] == []  # the same typed into a plain cell
     issues = full(SE, fields={"全年执行数": 28.56, "执行率": 0.9445}, formats={"G6": "0.00%"})[0]
     assert [(i.code, params(i)) for i in issues] == [("W307", {"field": "执行率", "typed": "94.45%",
-                                                               "computed": "95.2%"})]
+                                                               "computed": "95.20%"})]
 
 
 def test_no_rate_no_comparison_of_the_typed_rate():
@@ -883,7 +883,7 @@ def test_pace_compares_a_typed_rate():
     assert full(MON, fields={"执行率": 70})[0] == []
     issues = full(MON, fields={"执行率": 0.8})[0]
     assert [(i.code, i.cell, params(i)) for i in issues] == [
-        ("W307", "E6", {"field": "执行率", "typed": "80%", "computed": "70%"})]
+        ("W307", "E6", {"field": "执行率", "typed": "80.00%", "computed": "70.00%"})]
 
 
 def test_pace_without_a_reason_cell_still_warns():
