@@ -1113,3 +1113,10 @@ def test_forecast_rows_after_one_in_error_are_still_checked():
 def test_an_empty_reason_cell_already_in_error_is_not_asked_for_again():
     issues = full(MON, rows=[{"全年预计完成值": "9台"}, {}, {}], formulas={"G12": "=A1"})[0]
     assert [(i.code, i.cell) for i in issues] == [("E116", "G12"), ("E310", "I12")]
+
+
+def test_a_forecast_just_short_of_a_minimum_target_is_not_met():
+    """9.96台 against ≥10台 rounds to full marks, but it does not reach the target: its reasons are needed."""
+    issues, computed, per_row = full(MON, rows=[{"全年预计完成值": "9.96台"}, {}, {}])
+    assert [(i.code, i.cell) for i in issues] == [("E310", "G12"), ("E310", "I12")]
+    assert per_row[0] == {"预计完成": "否"} and computed["预计未完成指标数"] == 1

@@ -152,7 +152,8 @@ def test_ctrl_c_leaves_one_line_and_no_temporary_file(tmp_path, registry_path):
     with open(big, "w", encoding="utf-8", newline="") as fh:
         writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
         writer.writeheader()
-        for i in range(400):
+        # enough templates that generate (~400 a second with patched templates) is still running when interrupted
+        for i in range(3000):
             writer.writerow({**rows[0], "项目编码": f"130304{i:015d}", "项目名称": f"项目{i}"})
     out = tmp_path / "out"
     assert run_cli("generate", big, "-o", out, "--year", "2021").returncode == 0

@@ -400,7 +400,7 @@ def check_forecast(ctx: Context, declared: dict) -> None:
             ctx.add("E309", ref, indicator=name, field=forecast_name, found=text(forecast)[:50] or "（空）",
                     target=text(target), example=_example(spec, target))
             continue
-        met = result.outcome == "full"
+        met = result.ratio is not None and result.ratio >= 1  # reached, not merely rounded to full marks
         yes, no = declared.get("yes_no", ("", ""))[:2]
         extra[output(declared, "met")] = yes if met else no
         if met:
