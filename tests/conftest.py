@@ -72,3 +72,21 @@ def resave_return(src: Path, dst: Path, modified, cells: dict | None = None, she
             zout.writestr(item, data)
     tmp.replace(dst)
     return dst
+
+
+# ------------------------------------------------------------ a unit tree ----
+# A 主管部门 with three units over the seed's 15 projects (tests/test_unit_tree*.py).
+TREE_DEPARTMENT = "201 区委办"
+TREE_UNITS = {"A": ("201001", "二级单位甲"), "B": ("201002", "二级单位乙"), "C": ("201003", "直报单位丙")}
+TREE_PLAN = ["A"] * 7 + ["B"] * 7 + ["C"]  # two 二级单位 of 7 projects, one unit that reports directly
+
+
+def write_registry_csv(path: Path, rows: list[dict]) -> Path:
+    """A registry CSV with the rows' own columns."""
+    import csv
+
+    with open(path, "w", encoding="utf-8", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    return path

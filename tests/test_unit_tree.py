@@ -9,21 +9,13 @@ from pathlib import Path
 import openpyxl
 import pytest
 
+from conftest import TREE_DEPARTMENT as DEPARTMENT
+from conftest import TREE_PLAN as PLAN
+from conftest import TREE_UNITS as UNITS
 from conftest import run_cli
+from conftest import write_registry_csv as _write_registry
 from xlperf.collection import META_SHEET, VIA_COLUMN
 from xlperf.master import SHEETS
-
-DEPARTMENT = "201 区委办"
-UNITS = {"A": ("201001", "二级单位甲"), "B": ("201002", "二级单位乙"), "C": ("201003", "直报单位丙")}
-PLAN = ["A"] * 7 + ["B"] * 7 + ["C"]  # the seed's 15 projects: two 二级单位 of 7, one unit that reports directly
-
-
-def _write_registry(path: Path, rows: list[dict]) -> Path:
-    with open(path, "w", encoding="utf-8", newline="") as fh:
-        w = csv.DictWriter(fh, fieldnames=list(rows[0]))
-        w.writeheader()
-        w.writerows(rows)
-    return path
 
 
 @pytest.fixture(scope="module")
