@@ -134,11 +134,7 @@ def parse_master(path, wb, names: list, specs: list[FormSpec], res: FileResult) 
     if got is None:
         return res
     irows, iidx = got
-    by_project = defaultdict(list)
-    for n, row in enumerate(irows, start=2):
-        code = text(_at(row, iidx[key]))
-        if code:
-            by_project[code].append((n, row))
+    by_project = _rows_by_key(irows, iidx[key])
     seen_codes = set()
     for n, row in enumerate(prows, start=2):
         if not any(text(v) for v in row):
@@ -189,11 +185,7 @@ def _unit_records(wb, names: list, specs: list[FormSpec], meta: dict, year: tupl
     if got is None:
         return
     rows, idx = got
-    by_unit = defaultdict(list)
-    for n, row in enumerate(rows, start=2):
-        code = text(_at(row, idx[spec.key]))
-        if code:
-            by_unit[code].append((n, row))
+    by_unit = _rows_by_key(rows, idx[spec.key])
     for code, unit_rows in by_unit.items():
         res.records.append(_unit_record(spec, res, year, sheet, idx, unit_rows, (part, title, body)))
 
@@ -322,6 +314,17 @@ def _record(spec: FormSpec, res: FileResult, year: tuple, sheet: str, idx: dict,
     return rec
 
 
+def _rows_by_key(rows: list, key_index: int) -> defaultdict:
+    """A table's rows grouped by the code in one column: code -> [(sheet row number, row), ...] (row 1 is
+    the header); rows without a code belong to no group."""
+    groups = defaultdict(list)
+    for n, row in enumerate(rows, start=2):
+        code = text(_at(row, key_index))
+        if code:
+            groups[code].append((n, row))
+    return groups
+
+
 def _spec_name(spec: FormSpec) -> str:
     from pathlib import Path
 
@@ -412,11 +415,7 @@ def _round_master(wb, names: list, spec: FormSpec, meta: dict, year: tuple, res:
         if got is None:
             return res
         irows, iidx = got
-    by_project = defaultdict(list)
-    for n, row in enumerate(irows, start=2):
-        code = text(_at(row, iidx[spec.key]))
-        if code:
-            by_project[code].append((n, row))
+    by_project = _rows_by_key(irows, iidx[spec.key]) if irows else defaultdict(list)
     seen = set()
     through = meta.get("through", ("",))[0]
     for n, row in enumerate(prows, start=2):
