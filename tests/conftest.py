@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -90,3 +91,13 @@ def write_registry_csv(path: Path, rows: list[dict]) -> Path:
         writer.writeheader()
         writer.writerows(rows)
     return path
+
+
+def inbox(root: Path, name: str, *files: Path) -> Path:
+    """A fresh folder *root/name* holding copies of *files* (the originals stay untouched)."""
+    folder = root / name
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir()
+    for f in files:
+        shutil.copy2(f, folder / f.name)
+    return folder

@@ -12,7 +12,7 @@ import pytest
 from conftest import TREE_DEPARTMENT as DEPARTMENT
 from conftest import TREE_PLAN as PLAN
 from conftest import TREE_UNITS as UNITS
-from conftest import run_cli
+from conftest import inbox, run_cli
 from conftest import write_registry_csv as _write_registry
 from xlperf.collection import META_SHEET, VIA_COLUMN
 from xlperf.master import SHEETS
@@ -54,12 +54,7 @@ def tree(tmp_path_factory) -> dict:
 
 def _folder(tree: dict, name: str, *files: Path) -> Path:
     """The 主管部门's inbox: copies of the files given (the sub-masters and the originals stay untouched)."""
-    folder = tree["root"] / name
-    shutil.rmtree(folder, ignore_errors=True)
-    folder.mkdir()
-    for f in files:
-        shutil.copy2(f, folder / f.name)
-    return folder
+    return inbox(tree["root"], name, *files)
 
 
 def _consolidate(tree: dict, folder: Path, *extra) -> tuple:

@@ -12,7 +12,7 @@ import pytest
 from conftest import TREE_DEPARTMENT as DEPARTMENT
 from conftest import TREE_PLAN as PLAN
 from conftest import TREE_UNITS as UNITS
-from conftest import run_cli
+from conftest import inbox, run_cli
 from conftest import write_registry_csv as _write_registry
 from xlperf.collection import META_SHEET, VIA_COLUMN
 
@@ -55,12 +55,8 @@ def rounds(demo_dir, tmp_path_factory) -> dict:
 
 
 def _folder(rounds: dict, name: str, *files: Path) -> Path:
-    folder = rounds["root"] / name
-    shutil.rmtree(folder, ignore_errors=True)
-    folder.mkdir()
-    for f in files:
-        shutil.copy2(f, folder / f.name)
-    return folder
+    """The 主管部门's inbox: copies of the files given (the sub-masters and the originals stay untouched)."""
+    return inbox(rounds["root"], name, *files)
 
 
 def _consolidate(rounds: dict, folder: Path) -> tuple:
