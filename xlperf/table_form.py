@@ -6,13 +6,11 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import xlsxwriter
-
 from . import __version__
 from .model import IndicatorRow, ReturnData, text
 from .spec import FormSpec, make_ref, parse_ref
-from .writer import (PROBLEMS_SHEET, FormValues, _Formats, _put, _put_input, _set_properties, _text_height,
-                     _validation_for_field, finish_form_sheet, format_source, generated_at, write_lists, write_text)
+from .writer import (FormValues, _Formats, _put, _put_input, _text_height, _validation_for_field, finish_form_sheet,
+                     format_source, generated_at, open_form_workbook, write_lists, write_text)
 
 ROWS_KEY = "rows"  # FormValues.indicators[ROWS_KEY]: a table form's row values, in order
 
@@ -186,11 +184,7 @@ def write_table_template(spec: FormSpec, record: Record, target, *, password: st
     """One table-form workbook: the form sheet, 填报说明, dropdown lists, metadata (and feedback extras)."""
     values = values or FormValues()
     n_rows = len(record.rows)
-    wb = xlsxwriter.Workbook(target, {"in_memory": True})
-    _set_properties(wb, spec)
-    fmt = _Formats(wb, spec.font)
-    problems_ws = wb.add_worksheet(PROBLEMS_SHEET) if problems else None
-    ws = wb.add_worksheet(spec.sheet)
+    wb, fmt, problems_ws, ws = open_form_workbook(spec, target, problems)
     _write_guide(wb, spec, fmt)
     lists = write_lists(wb, spec)
     for i, w in enumerate(spec.widths):

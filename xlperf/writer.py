@@ -415,12 +415,7 @@ def write_template(spec: FormSpec, row: dict, target, *, password: str, slots: i
     问题清单) add a sheet: together they make the feedback workbook sent back to a unit.
     """
     slots = slots or spec.slots
-    wb = xlsxwriter.Workbook(target, {"in_memory": True})
-    _set_properties(wb, spec)
-    fmt = _Formats(wb, spec.font)
-    # The problem list is the first tab and opens first: it is what the unit reads before anything else.
-    problems_ws = wb.add_worksheet(PROBLEMS_SHEET) if problems else None
-    ws = wb.add_worksheet(spec.sheet)
+    wb, fmt, problems_ws, ws = open_form_workbook(spec, target, problems)
     _write_guide(wb, spec, fmt)
     lists = write_lists(wb, spec)
     _write_form_sheet(wb, ws, spec, row, values or FormValues(), slots, fmt, lists)
@@ -428,6 +423,16 @@ def write_template(spec: FormSpec, row: dict, target, *, password: str, slots: i
     finish_form_sheet(wb, ws, fmt, password, notes, problems_ws, problems)
     _write_meta(wb, spec, row, slots, meta_extra or {}, password)
     wb.close()
+
+
+def open_form_workbook(spec: FormSpec, target, problems: list | None):
+    """(workbook, formats, 问题清单 sheet or None, form sheet) of a new template or feedback workbook."""
+    wb = xlsxwriter.Workbook(target, {"in_memory": True})
+    _set_properties(wb, spec)
+    fmt = _Formats(wb, spec.font)
+    # The problem list is the first tab and opens first: it is what the unit reads before anything else.
+    problems_ws = wb.add_worksheet(PROBLEMS_SHEET) if problems else None
+    return wb, fmt, problems_ws, wb.add_worksheet(spec.sheet)
 
 
 def finish_form_sheet(wb, ws, fmt: "_Formats", password: str, notes: dict | None, problems_ws, problems: list | None):
