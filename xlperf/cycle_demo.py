@@ -5,6 +5,7 @@ from pathlib import Path
 
 from .model import text
 from .spec import FormSpec
+from .table_form import row_refs
 from .values import GE, GT, LE, LT, QUALITATIVE, ValueStatus, format_number, parse_indicator_value
 
 # The demo's story, project by project (cycled): how much of the budget was spent by the end of the
@@ -33,12 +34,6 @@ def _actual(target: str, share: float, qualitative: tuple[str, ...]) -> str:
     else:
         value = number * share
     return f"{format_number(round(value, 2))}{parsed.unit}"
-
-
-def _rows(ws, spec: FormSpec, n_rows: int):
-    from .table_form import row_refs
-
-    return row_refs(spec, n_rows)
 
 
 def fill_table_return(template: Path, out: Path, spec: FormSpec, index: int) -> None:
@@ -73,7 +68,7 @@ def fill_table_return(template: Path, out: Path, spec: FormSpec, index: int) -> 
     target_col, actual_col = spec.role("target"), spec.role("actual")
     forecast_col, reason_col = spec.role("forecast"), spec.role("reason")
     likelihood = spec.role("likelihood")
-    for i, refs in enumerate(_rows(ws, spec, n_rows)):
+    for i, refs in enumerate(row_refs(spec, n_rows)):
         target = text(ws[refs[target_col.name]].value)
         short = i == 0 and index % SHORT_EVERY == SHORT_EVERY - 1
         row_share = 0.9 if short else 1.0

@@ -146,11 +146,12 @@ def money_columns(spec: FormSpec, tables: dict) -> set[str]:
 
 def round_info(spec: FormSpec, tables: dict) -> dict:
     """The totals the CLI prints: projects, rows, the budget of the accepted projects, what is missing."""
-    first, second = (tables[d["sheet"]][1] for d in (*spec.masters, *spec.masters)[:2])
+    first = tables[spec.masters[0]["sheet"]][1]  # one row per project
+    second = tables[spec.masters[1]["sheet"]][1] if len(spec.masters) > 1 else []  # one per indicator row
     present = [f.name for f in (spec.role("budget"), spec.role("plan_total")) if f is not None and first
                and f.name in first[0]]
     total = sum((money(r.get(present[0])) or Decimal(0) for r in first), Decimal(0)) if present else Decimal(0)
-    info = {"projects": len(first), "indicators": len(second) if len(spec.masters) > 1 else 0,
+    info = {"projects": len(first), "indicators": len(second),
             "budget_total": f"{total:.2f}", "missing": len(tables["未报送"][1]), "round": spec.round}
     score_check = next((c for c in spec.checks if c.get("kind") == "score"), None)
     if score_check is not None:
