@@ -71,12 +71,11 @@ def run(paths: list, registry: Registry, opts: Options | None = None, jobs: int 
     files, skipped = found if found is not None else discover(paths)
     if on_total:
         on_total(len(files))
-    warm = _import_in_background() if files else None  # pandas + pandera (~0.7 s) load while workers read
     opts = opts or Options()
     prepared: list = [None] * len(files)
 
     def on_result(i: int, res: FileResult) -> None:
-        # The per-return rules and frame rows, while the workers read on: ~0.15 ms a return that would
+        # The per-return rules, while the workers read on: ~0.5 ms a return that would
         # otherwise run after the last file, on one core. A failure here is left to validate_results.
         try:
             prepared[i] = prepare(res, registry, opts)
@@ -96,8 +95,6 @@ def run(paths: list, registry: Registry, opts: Options | None = None, jobs: int 
     check_year(results, expected_year)
     check_round(results)
     with gc_frozen():
-        if warm:
-            warm.join()
         validate_results(results, registry, opts, prepared)
     return Report(results + skipped, year=expected_year)
 
@@ -124,23 +121,6 @@ def gc_frozen():
         yield
     finally:
         gc.unfreeze()
-
-
-def _import_in_background():
-    """Start importing what validation needs in a thread; the caller joins it before validating."""
-    import threading
-
-    import multiprocessing.connection  # noqa: F401  the reading side's own imports first: no two threads race on one
-
-    def work():
-        try:
-            import pandera.pandas  # noqa: F401  (imports pandas)
-        except Exception:  # validation imports it again and reports any problem there
-            pass
-
-    t = threading.Thread(target=work, name="xlperf-import", daemon=True)
-    t.start()
-    return t
 
 
 def write_json_atomic(path: Path, data) -> None:

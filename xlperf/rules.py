@@ -1,4 +1,4 @@
-"""Validation rules: a pandera schema derived from the spec, run once over all returns, plus cross-field checks."""
+"""Validation rules of the targets forms: the checks each field and column declares of its cells, plus cross-field rules."""
 from __future__ import annotations
 
 import re
@@ -10,7 +10,7 @@ from .model import FileResult, Issue, text
 from .registry import Registry, money
 from .spec import FormSpec, load_spec
 from .values import QUALITATIVE, ValueStatus, is_percent_format, parse_indicator_value, probable_percent
-from .writer import locked_digest
+from .writer import canonical_digest
 
 _STATUS_CODE = {"empty": "E109", "placeholder": "E110", "unparseable": "E111", "range": "E131", "deadline": "E132"}
 # Reasons of an unparseable value that have advice of their own; they take the place of the status.
@@ -100,13 +100,13 @@ def _frame_plan(spec: FormSpec) -> tuple:
 
 
 def frame_rows(spec: FormSpec, res: FileResult) -> tuple[dict, list]:
-    """What one return adds to the two frames: its scalar row (``_fi`` still None) and its indicator
-    rows (a list per filled slot, in the order of ``_frame_columns``; no ``_fi``). Needs nothing but
-    the return."""
+    """One return's cells as the checks read them: its scalar row (a field's text, a plan period's number)
+    and its indicator rows (a list per filled slot, in the order of ``_frame_columns``, the 指标值 parsed).
+    Needs nothing but the return."""
     d = res.data
     fields, percent, _names, vcol, cols = _frame_plan(spec)
     get = d.fields.get
-    prow = {"_fi": None}
+    prow = {}
     for name in fields:
         prow[name] = text(get(name))
     formats = d.number_formats
@@ -132,127 +132,69 @@ def frame_rows(spec: FormSpec, res: FileResult) -> tuple[dict, list]:
     return prow, irows
 
 
-def build_frames(spec: FormSpec, results: list[FileResult], rows: list | None = None):
-    """One DataFrame of scalar fields (a row per return) and one of indicators (a row per filled slot).
+# ---------------------------------------------------------------- cell checks --------
+# What every field and column declares of its own cells (required, length, choices, the plan's
+# percent range, the 指标值 grammar), checked one return at a time as soon as it is read. A plain
+# loop: a pandera pass over all returns did the same but cost ~1 s a run in imports and frames.
 
-    *rows*, if given, holds :func:`frame_rows` of each result (or None where it is still to be done).
-    """
-    import pandas as pd
-
-    names, _vcol = _frame_columns(spec)
-    prows, irows, fis = [], [], []
-    for fi, res in enumerate(results):
-        got = rows[fi] if rows is not None else None
-        prow, mine = got if got is not None else frame_rows(spec, res)
-        prow["_fi"] = fi
-        prows.append(prow)
-        if mine:
-            irows.extend(mine)
-            fis.extend([fi] * len(mine))
-    pdf = pd.DataFrame(prows)
-    if irows:  # column lists, not a dict per row
-        icol = {"_fi": fis}
-        for name, col in zip(names, zip(*irows)):
-            icol[name] = list(col)
-        idf = pd.DataFrame(icol)
-    else:
-        idf = pd.DataFrame([])
-    return pdf, idf
-
-
-# ---------------------------------------------------------------- schema --------
-def _nonempty(s):
-    return s.astype(str).str.len() > 0
-
-
-def build_schemas(spec: FormSpec):
-    """pandera schemas for the two frames, every check named by the issue code it raises."""
-    import pandera.pandas as pa
-
-    pcols = {}
+def cell_issues(spec: FormSpec, res: FileResult, prow: dict, irows: list) -> list[Issue]:
+    """The issues of one return's own cells, given its :func:`frame_rows`; each names its cell."""
+    issues = []
+    fields = res.data.fields
     for f in spec.fields:
         if f.locked:
             continue
-        checks = []
-        if f.required and f.type != "percent":
-            checks.append(pa.Check(_nonempty, name="E101", element_wise=False))
-        if f.max_length:
-            checks.append(pa.Check.str_length(max_value=f.max_length, name="E113", error="E113"))
-        if f.choices:
-            checks.append(pa.Check(lambda s, ch=f.choices: s.isin(ch) | (s == ""), name="E117"))
-        pcols[f.name] = pa.Column(str, checks=checks, nullable=False)
+        value = prow[f.name]
+
+        def filed(code, f=f, **extra):
+            issues.append(Issue.make(code, spec.sheet, f.cell, field=f.name, found=text(fields.get(f.name)), **extra))
         if f.type == "percent":
-            pcols[f"{f.name}__num"] = pa.Column(
-                float, nullable=True, coerce=True,
-                checks=[pa.Check.in_range(0, 100, name="E104", error="E104")])
-            pcols[f"{f.name}__bad"] = pa.Column(bool, checks=[pa.Check(lambda s: ~s, name="E104")])
-            if f.required:
-                pcols[f.name] = pa.Column(str, checks=[pa.Check(_nonempty, name="E101")])
-    icols = {}
-    for c in spec.columns:
-        checks = []
-        if c.max_length:
-            checks.append(pa.Check.str_length(max_value=c.max_length, name="E113", error="E113"))
-        icols[c.name] = pa.Column(str, checks=checks)
-    if any(c.type == "indicator_value" for c in spec.columns):
-        icols["_status"] = pa.Column(str, checks=[
-            pa.Check(lambda s, v=v: s != v, name=code) for v, code in _STATUS_CODE.items()])
-        icols["_unit_missing"] = pa.Column(bool, checks=[pa.Check(lambda s: ~s, name="E112")])
-    icols["_missing"] = pa.Column(str, checks=[pa.Check(lambda s: s == "", name="E108")])
-    return pa.DataFrameSchema(pcols, strict=False), pa.DataFrameSchema(icols, strict=False)
+            number = prow[f"{f.name}__num"]
+            if prow[f"{f.name}__bad"] or (number is not None and not 0 <= number <= 100):
+                filed("E104")
+            if f.required:  # a required plan period: filled is all that is asked of its text
+                if not value:
+                    filed("E101")
+                continue
+        elif f.required and not value:
+            filed("E101")
+        if f.max_length and len(value) > f.max_length:
+            filed("E113", limit=f.max_length, length=len(value))
+        if f.choices and value and value not in f.choices:
+            filed("E117", choices="、".join(f.choices))
+    if irows:
+        issues.extend(_row_issues(spec, irows))
+    return issues
 
 
-def _failures(schema, df):
-    import pandera.errors as pe
+def _row_issues(spec: FormSpec, irows: list) -> list[Issue]:
+    """The issues of the indicator rows' own cells (a form with rows has columns)."""
+    issues = []
+    names, vcol = _frame_columns(spec)
+    at = {name: i for i, name in enumerate(names)}
+    first_col = spec.columns[0].col
+    value_col = spec.column(vcol).col if vcol else first_col
+    limited = [(c.name, c.col, c.max_length, at[c.name]) for c in spec.columns if c.max_length]
+    for row in irows:
+        number = row[0]
+        found = row[at[vcol]] if vcol else ""
+        missing = row[at["_missing"]]
 
-    if df.empty:
-        return []
-    try:
-        schema.validate(df, lazy=True)
-        return []
-    except pe.SchemaErrors as err:
-        fc = err.failure_cases
-        return [(r["column"], r["check"], r["index"]) for r in fc.to_dict("records")]
-
-
-def _column_ref(spec: FormSpec, column: str, row: int) -> str:
-    for c in spec.columns:
-        if c.name == column:
-            return f"{c.col}{row}"
-    if column in ("_status", "_unit_missing"):  # only forms with a 指标值 column have these
-        vcol = next(c for c in spec.columns if c.type == "indicator_value")
-        return f"{vcol.col}{row}"
-    return f"{spec.columns[0].col}{row}"
-
-
-def run_schema(spec: FormSpec, results: list[FileResult], pdf, idf) -> None:
-    """Run both schemas once over all returns and file each failure under its file and cell."""
-    pschema, ischema = build_schemas(spec)
-    for column, check, index in _failures(pschema, pdf):
-        if index is None or check is None:
-            continue
-        res = results[int(pdf.at[index, "_fi"])]
-        fname = column.split("__")[0]
-        f = spec.field(fname)
-        code = str(check)  # every check is named by its issue code
-        params = {"field": fname, "found": text(res.data.fields.get(fname))}
-        if code == "E113":
-            params.update(limit=f.max_length, length=len(params["found"]))
-        if code == "E117":
-            params["choices"] = "、".join(f.choices)
-        res.add(Issue.make(code, spec.sheet, f.cell, **params))
-    for column, check, index in _failures(ischema, idf):
-        if index is None or check is None:
-            continue
-        row = idf.loc[index]
-        res = results[int(row["_fi"])]
-        ref = _column_ref(spec, column, int(row["_row"]))
-        code = str(check)
-        vcol = next((c.name for c in spec.columns if c.type == "indicator_value"), "")
-        params = {"found": row.get(vcol, ""), "missing": row["_missing"], "field": column}
-        if code == "E113":
-            params.update(limit=spec.column(column).max_length, length=len(row[column]))
-        res.add(Issue.make(code, spec.sheet, ref, **params))
+        def filed(code, col, field, **extra):
+            issues.append(Issue.make(code, spec.sheet, f"{col}{number}", found=found, missing=missing, field=field,
+                                     **extra))
+        for name, col, limit, i in limited:
+            if len(row[i]) > limit:
+                filed("E113", col, name, limit=limit, length=len(row[i]))
+        if vcol:
+            code = _STATUS_CODE.get(row[at["_status"]])
+            if code:
+                filed(code, value_col, "_status")
+            if row[at["_unit_missing"]]:
+                filed("E112", value_col, "_unit_missing")
+        if missing:
+            filed("E108", first_col, "_missing")
+    return issues
 
 
 # ---------------------------------------------------------------- cross-field rules ----
@@ -310,7 +252,7 @@ def check_identity(spec: FormSpec, res: FileResult, registry: Registry) -> None:
     from .writer import canonical_locked, locked_values
 
     expected = canonical_locked(spec, locked_values(spec, row))
-    found = canonical_locked(spec, d.fields)
+    found = canonical_locked(spec, d.fields)  # computed once: the digest below is taken of it too
     changed = False
     for f in spec.locked_fields:
         if found[f.name] != expected[f.name]:
@@ -320,7 +262,7 @@ def check_identity(spec: FormSpec, res: FileResult, registry: Registry) -> None:
     digest = d.meta.get("locked_digest", "")
     # A registry mismatch already names the changed cell; the digest matters when values agree
     # with the registry but not with the template they were written into (a swapped template).
-    if digest and not changed and digest != locked_digest(spec, d.fields):
+    if digest and not changed and digest != canonical_digest(spec, found):
         res.add(Issue.make("E007", spec.meta_sheet, "locked_digest"))
 
 
@@ -553,6 +495,9 @@ def _probable_percent(ctx: RuleContext, params: dict) -> None:
     column = params.get("column", "")
     for ir in ctx.res.data.indicators:
         raw, pr = _target_value(ctx, ir, column)
+        number = pr.value.number if pr.value is not None else None
+        if number is None or not 0 < number <= 1:  # only a fraction can be a percentage written as one
+            continue
         meant = probable_percent(pr.value, " ".join(text(x) for k, x in ir.values.items() if k != column))
         if meant is not None:
             ctx.res.add(Issue.make("W231", ctx.spec.sheet, ir.refs[column], found=text(raw), meant=meant.display()))
@@ -643,26 +588,28 @@ def _cross_field(spec: FormSpec, res: FileResult, registry: Registry, opts: Opti
         del res.issues[before:]
 
 
-class Prepared(tuple):
-    """The per-return part of validation, done as soon as the return is read: ``(spec name, frame rows,
-    cross-field issues)``. :func:`validate_results` adds the issues after the pandera pass's own."""
-
-    __slots__ = ()
+@dataclass(frozen=True)
+class Prepared:
+    """The per-return part of validation, done as soon as the return is read (e.g. while the workers
+    read on): the form it was checked as, and the issues of its cells and of the cross-field rules."""
+    spec_name: str
+    issues: list
 
 
 def prepare(res: FileResult, registry: Registry, opts: Options | None = None) -> Prepared | None:
-    """Everything :func:`validate_results` does for one return that needs no other return: its rows of
-    the two frames and the cross-field rules. None for a result that is not validated (nothing read,
-    or already rejected by the reader). Does not change *res*."""
+    """Everything :func:`validate_results` does for one return that needs no other return: the checks of
+    its cells and the cross-field rules. None for a result that is not validated (nothing read, or
+    already rejected by the reader). Does not change *res*."""
     if res.data is None or res.errors:
         return None
     spec = load_spec(res.data.spec_name)
     if spec.engine == "table":
         from .checks import run_checks
 
-        return Prepared((res.data.spec_name, None, run_checks(spec, res, registry)))
-    rows = frame_rows(spec, res)
-    return Prepared((res.data.spec_name, rows, _cross_field(spec, res, registry, opts or Options(), rows[0])))
+        return Prepared(res.data.spec_name, run_checks(spec, res, registry))
+    prow, irows = frame_rows(spec, res)
+    return Prepared(res.data.spec_name,
+                    cell_issues(spec, res, prow, irows) + _cross_field(spec, res, registry, opts or Options(), prow))
 
 
 def validate_results(results: list[FileResult], registry: Registry, opts: Options | None = None,
@@ -671,30 +618,15 @@ def validate_results(results: list[FileResult], registry: Registry, opts: Option
 
     *prepared*, aligned with *results*, may hold :func:`prepare` of each (made with the same registry
     and options, e.g. while the other files were still being read); None entries are done here.
-    The pandera pass runs once over all returns either way, and the result is the same.
     """
     opts = opts or Options()
-    by_spec = defaultdict(list)
     for i, res in enumerate(results):
-        if res.data is not None and not res.errors:
-            pre = prepared[i] if prepared is not None else None
-            if pre is not None and pre[0] != res.data.spec_name:
-                pre = None
-            by_spec[res.data.spec_name].append((res, pre))
-    for spec_name, pairs in by_spec.items():
-        spec = load_spec(spec_name)
-        if spec.engine == "table":  # the declared checks, one return at a time (xlperf/checks.py)
-            from .checks import run_checks
-
-            for res, pre in pairs:
-                res.issues.extend(pre[2] if pre is not None else run_checks(spec, res, registry))
+        if res.data is None or res.errors:
             continue
-        items = [res for res, _pre in pairs]
-        rows = [pre[1] if pre is not None else frame_rows(spec, res) for res, pre in pairs]
-        pdf, idf = build_frames(spec, items, rows)
-        run_schema(spec, items, pdf, idf)
-        for (res, pre), (prow, _icol) in zip(pairs, rows):
-            res.issues.extend(pre[2] if pre is not None else _cross_field(spec, res, registry, opts, prow))
+        pre = prepared[i] if prepared is not None else None
+        if pre is None or pre.spec_name != res.data.spec_name:
+            pre = prepare(res, registry, opts)
+        res.issues.extend(pre.issues)
     from .collection import relocate, set_aside_copies
 
     check_duplicates(set_aside_copies([r for r in results if r.data is not None and not r.errors]), opts)

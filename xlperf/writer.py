@@ -61,7 +61,11 @@ def canonical_locked(spec: FormSpec, values: dict) -> dict[str, str]:
 
 def locked_digest(spec: FormSpec, values: dict) -> str:
     """Digest binding the locked values to the form; recomputed from what a return holds."""
-    canon = canonical_locked(spec, values)
+    return canonical_digest(spec, canonical_locked(spec, values))
+
+
+def canonical_digest(spec: FormSpec, canon: dict[str, str]) -> str:
+    """:func:`locked_digest` of values already made canonical by :func:`canonical_locked`."""
     parts = [spec.id, spec.version] + [f"{k}={canon[k]}" for k in sorted(canon)]
     return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()
 
