@@ -182,6 +182,27 @@ def test_ctrl_c_leaves_one_line_and_no_temporary_file(tmp_path, registry_path):
     assert not [p for p in tmp_path.iterdir() if ".tmp" in p.name]
 
 
+def test_a_finished_run_leaves_no_temporary_folder_and_no_process(tmp_path, registry_path, demo_dir):
+    # The command exits without freeing its objects one by one (xlperf/entry.py): the exit handlers
+    # must still stop the fork server and remove the temporary folders, and all output must be out.
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    master = tmp_path / "m.xlsx"
+    proc = run_cli("consolidate", demo_dir / "returns", "-r", registry_path, "-o", master, "--jobs", "2",
+                   env={"TMPDIR": str(temp)})
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.rstrip().splitlines()[-1].startswith("汇总表已写入"), proc.stdout
+    assert list(temp.iterdir()) == []
+    with zipfile.ZipFile(master) as zf:
+        assert zf.testzip() is None
+    # nothing started by the run is still alive: no process has the run's TMPDIR in its environment
+    for env_file in Path("/proc").glob("[0-9]*/environ"):
+        try:
+            assert f"TMPDIR={temp}".encode() not in env_file.read_bytes().split(b"\0")
+        except (PermissionError, ProcessLookupError, FileNotFoundError):
+            pass
+
+
 def test_gbk_file_names_go_through_every_command(tmp_path, registry_path, demo_dir):
     returns = tmp_path / "returns"
     shutil.copytree(demo_dir / "returns", returns)

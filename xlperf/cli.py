@@ -88,6 +88,13 @@ def _err(msg: str, code: int = 2):
     raise typer.Exit(code)
 
 
+def _reading_soon() -> None:
+    """The command reads returns: start the reading workers' fork server while the registry loads."""
+    from .workers import start_early
+
+    start_early()
+
+
 def _registry(path: Path, notes: bool = False):
     """The registry, or exit 2 with every problem; *notes* prints what the import did (元 → 万元, the
     header row found, the year) — once, when templates are generated from it, not on every command."""
@@ -359,7 +366,8 @@ def build_app() -> typer.Typer:
         year: Year = None,
         forms: ExtraForms = None,
     ):
-        _add_forms(forms)
+        _add_forms(forms)  # before the fork server starts: its workers inherit its environment
+        _reading_soon()
         reg = _registry(registry)
         report = _run_validation(paths, reg, _options(strict, reject_yesno, duplicates), jobs, year=year)
         print_report(report, quiet, verbose=verbose,
@@ -394,7 +402,8 @@ def build_app() -> typer.Typer:
         forms: ExtraForms = None,
     ):
         formats = _output_formats(out, fmt)
-        _add_forms(forms)
+        _add_forms(forms)  # before the fork server starts: its workers inherit its environment
+        _reading_soon()
         reg = _registry(registry)
         report = _run_validation(paths, reg, _options(strict, reject_yesno, duplicates), jobs, year=year)
         print_report(report, quiet, verbose=verbose,
@@ -425,7 +434,8 @@ def build_app() -> typer.Typer:
             due = parse_deadline(deadline)
             if due is None:
                 _err(ui("bad_deadline", LANG, value=deadline))
-        _add_forms(forms)
+        _add_forms(forms)  # before the fork server starts: its workers inherit its environment
+        _reading_soon()
         reg = _registry(registry)
         # the newest valid return wins, exactly as in consolidate (its default --duplicates latest)
         report = _run_validation(paths, reg, _options(False, False, "latest"), jobs, allow_empty=True, year=year)

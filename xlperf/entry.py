@@ -30,4 +30,25 @@ def main() -> None:
     except KeyboardInterrupt:
         sys.stderr.write(_interrupted_text(sys.argv[1:]) + "\n")
         sys.exit(130)
-    cli_main()
+    try:
+        cli_main()
+    except SystemExit as done:
+        if isinstance(done.code, int):
+            _leave(done.code)
+        raise
+
+
+def _leave(code: int) -> None:
+    """Exit without freeing every object one by one: after a round that is ~0.1 s per 1,000 returns
+    read, spent on memory the system takes back anyway. The exit handlers still run (they stop the
+    reading workers' fork server and remove multiprocessing's temporary folder), output is flushed,
+    and every file the command wrote is closed by then."""
+    import atexit
+
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except Exception:  # a closed pipe: nothing more can be said on it
+            pass
+    os._exit(code)

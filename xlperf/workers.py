@@ -328,6 +328,21 @@ def _stop_fork_server() -> None:
         pass
 
 
+def start_early() -> None:
+    """Start the fork server now: its interpreter starts and imports the reader (~0.15 s) while the
+    caller goes on (loads the registry, walks the folders), instead of when the first file is read.
+    Nothing to do without isolation or where there is no fork server."""
+    if not _isolation_default():
+        return
+    ctx = _context()
+    if ctx.get_start_method() != "forkserver":
+        return  # pragma: no cover - Windows
+    from multiprocessing import forkserver
+
+    with _safe_import_path():
+        forkserver.ensure_running()
+
+
 def _isolation_default() -> bool:
     return os.environ.get("XLPERF_READ_ISOLATION", "1").strip().lower() not in ("0", "off", "no", "false")
 
