@@ -35,7 +35,7 @@ def master_meta(report, registry, tables: dict) -> dict:
                       if r.data is not None and r.data.spec_name == _spec_name(spec))
     through.pop("", None)
     return {"kind": KIND, "form_id": spec.id, "form_version": spec.version,
-            "year": round_year(report) or (str(report.year) if report.year else ""),
+            "year": round_year(report),
             "units": ",".join(sorted(registry.units)), "departments": ",".join(departments),
             "tool_version": __version__, "created_at": generated_at(),
             "projects": str(len(tables[names[0]][1])), "indicators": str(len(tables[names[1]][1])),

@@ -219,12 +219,12 @@ def unit_rows(report: Report, registry: Registry) -> list[dict]:
 
 
 def round_year(report: Report) -> str:
-    """The round's budget year: the year most accepted returns carry in their metadata ("" when none does)."""
-    from collections import Counter
+    """The round's budget year: the one the returns were checked against, else the year most accepted
+    returns carry in their metadata ("" when none does)."""
+    from .pipeline import majority_year
 
-    years = Counter(text(r.data.meta.get("year")) for r in report.accepted if r.data is not None)
-    years.pop("", None)
-    return years.most_common(1)[0][0] if years else ""
+    year = report.year or majority_year(report.accepted)
+    return str(year) if year else ""
 
 
 def master_title(year: str) -> str:

@@ -21,16 +21,17 @@ def round_year(results: list[FileResult], registry: Registry, explicit: int | No
         return explicit
     if getattr(registry, "year", None):
         return registry.year
+    return majority_year(results)
+
+
+def majority_year(results: list[FileResult]) -> int | None:
+    """The year most of *results* carry in their metadata (the later one on a tie); None when none does."""
     from collections import Counter
 
-    years = Counter(y for y in (_meta_year(r) for r in results) if y)
+    years = Counter(y for y in (r.data.year if r.data is not None else None for r in results) if y)
     if not years:
         return None
     return max(years.items(), key=lambda item: (item[1], item[0]))[0]
-
-
-def _meta_year(res: FileResult) -> int | None:
-    return res.data.year if res.data is not None else None
 
 
 def check_year(results: list[FileResult], year: int | None) -> None:
@@ -38,8 +39,8 @@ def check_year(results: list[FileResult], year: int | None) -> None:
     if not year:
         return
     for res in results:
-        found = _meta_year(res)
-        if res.data is not None and found is not None and found != year:
+        found = res.data.year if res.data is not None else None
+        if found is not None and found != year:
             res.add(Issue.make("E010", found=found, expected=year))
 
 
