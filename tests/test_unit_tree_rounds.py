@@ -225,3 +225,38 @@ def test_a_percent_typed_as_a_number_scores_the_same_through_a_sub_master(rounds
                                                          rounds["direct"]))
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert _scores(master, spec) == _scores(direct_master, spec)
+
+
+def test_status_of_a_later_round_rolls_up_sub_masters(rounds):
+    folder = _folder(rounds, "inbox_status", rounds["masters"]["A"], rounds["masters"]["B"], rounds["direct"])
+    out = rounds["root"] / "status.json"
+    proc = run_cli("status", folder, "-r", rounds["registry"], "--json", out)
+    assert "Traceback" not in proc.stdout + proc.stderr
+    data = json.loads(out.read_text(encoding="utf-8"))
+    [dept] = data["by_department"]
+    assert (dept["department"], dept["units"], dept["projects"], dept["accepted"], dept["missing"]) == (
+        DEPARTMENT, 3, 15, 15, 0)
+    by_unit = {u["unit_code"]: u for u in data["by_unit"]}
+    assert [(by_unit[UNITS[u][0]]["projects"], by_unit[UNITS[u][0]]["accepted"]) for u in "ABC"] == [
+        (7, 7), (7, 7), (1, 1)]
+    carried = [p for p in data["projects"] if p["unit_code"] == UNITS["B"][0]]
+    assert carried and all(p["file"].endswith("master_B.xlsx") and p["state"] == "accepted" for p in carried)
+    # a later round asks for no unit-level form: none is expected, no one is reminded of anything
+    assert data["unit_forms"] == [] and data["reminders"] == []
+
+
+def test_diff_of_a_department_master_against_the_direct_one_is_empty_then_names_a_change(rounds):
+    all_returns = [p for unit in UNITS for p in rounds["returns"][unit].values()]
+    _proc, _report, direct_master = _consolidate(rounds, _folder(rounds, "direct_diff", *all_returns))
+    folder = _folder(rounds, "inbox_diff", rounds["masters"]["A"], rounds["masters"]["B"], rounds["direct"])
+    _proc, _report, tree_master = _consolidate(rounds, folder)
+    same = run_cli("diff", direct_master, tree_master)
+    assert same.returncode == 0, same.stdout + same.stderr
+    spec = rounds["spec"]
+    code = next(iter(rounds["returns"]["C"]))
+    changed = rounds["root"] / "changed.xlsx"
+    _edit(tree_master, changed, spec.masters[0]["sheet"], code, "总分", 1)
+    proc = run_cli("diff", direct_master, changed, "--json", rounds["root"] / "diff.json")
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    changes = json.loads((rounds["root"] / "diff.json").read_text(encoding="utf-8"))["changes"]
+    assert [(c["sheet"], c["key"], c["field"], c["new"]) for c in changes] == [(spec.masters[0]["sheet"], code, "总分", "1")]
