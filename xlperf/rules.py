@@ -227,7 +227,6 @@ def _declared(spec: FormSpec, kind: str) -> dict:
     return found[0] if found else {}
 
 
-@rule("identity")
 def _identity(ctx: RuleContext, params: dict) -> None:
     check_identity(ctx.spec, ctx.res, ctx.registry)
 
@@ -273,7 +272,6 @@ def _unit_row(registry: Registry, unit_code: str) -> dict | None:
     return None
 
 
-@rule("amounts")
 def _amounts(ctx: RuleContext, params: dict) -> None:
     check_amounts(ctx.spec, ctx.res, params)
 
@@ -291,7 +289,6 @@ def check_amounts(spec: FormSpec, res: FileResult, params: dict | None = None) -
                            fiscal=f"{fiscal:.2f}", other=f"{other:.2f}"))
 
 
-@rule("plan")
 def _plan(ctx: RuleContext, params: dict) -> None:
     check_plan(ctx.spec, ctx.res, ctx.prow, params)
 
@@ -367,7 +364,6 @@ def _filled(res: FileResult) -> dict:
     return filled
 
 
-@rule("level2-required")
 def _level2_required(ctx: RuleContext, params: dict) -> None:
     """E107: a 二级指标 the spec marks required has no filled row."""
     spec, res = ctx.spec, ctx.res
@@ -381,7 +377,6 @@ def _level2_required(ctx: RuleContext, params: dict) -> None:
                 res.add(Issue.make("E107", spec.sheet, f"{spec.columns[0].col}{first_row[l2.name]}", level2=l2.name))
 
 
-@rule("group-min")
 def _group_min(ctx: RuleContext, params: dict) -> None:
     """E118: fewer filled rows than an indicator group's or a section's min_filled."""
     spec, res = ctx.spec, ctx.res
@@ -399,7 +394,6 @@ def _group_min(ctx: RuleContext, params: dict) -> None:
                                count=sec.min_filled))
 
 
-@rule("section-rows")
 def _section_rows(ctx: RuleContext, params: dict) -> None:
     """E108: a section row with a title and no text, or text and no title."""
     spec, d = ctx.spec, ctx.res.data
@@ -410,14 +404,12 @@ def _section_rows(ctx: RuleContext, params: dict) -> None:
                                        missing="标题" if not item["标题"] else "内容"))
 
 
-@rule("formulas")
 def _formulas(ctx: RuleContext, params: dict) -> None:
     """E116: a formula in an input cell."""
     for ref, formula in sorted(ctx.res.data.formulas.items()):
         ctx.res.add(Issue.make("E116", ctx.spec.sheet, ref, found=formula[:80]))
 
 
-@rule("distinct-lines")
 def _distinct_lines(ctx: RuleContext, params: dict) -> None:
     """W202: a line repeated in a multi-line field (params: field; except, lines that may repeat)."""
     d = ctx.res.data
@@ -434,7 +426,6 @@ def _distinct_lines(ctx: RuleContext, params: dict) -> None:
         seen.add(core)
 
 
-@rule("short-text")
 def _short_text(ctx: RuleContext, params: dict) -> None:
     """W205: a text field filled with fewer characters than its min_length (params: field; min_length, when
     not the field's own)."""
@@ -452,7 +443,6 @@ def _target_value(ctx: RuleContext, ir, column: str):
     return raw, parse_value(raw, ctx.res.data.number_formats.get(ir.refs.get(column, ""), ""))
 
 
-@rule("yesno")
 def _yesno(ctx: RuleContext, params: dict) -> None:
     """W201 (E120 with --reject-yesno): 是否 as a target (params: column)."""
     column = params.get("column", "")
@@ -463,7 +453,6 @@ def _yesno(ctx: RuleContext, params: dict) -> None:
             ctx.res.add(Issue.make(code, ctx.spec.sheet, ir.refs[column], found=text(raw)))
 
 
-@rule("differs-from")
 def _differs_from(ctx: RuleContext, params: dict) -> None:
     """W203: a column repeats another one of its row (params: column, other; except, values allowed)."""
     column, other = params.get("column", ""), params.get("other", "")
@@ -474,7 +463,6 @@ def _differs_from(ctx: RuleContext, params: dict) -> None:
             ctx.res.add(Issue.make("W203", ctx.spec.sheet, ir.refs[column], found=desc))
 
 
-@rule("cost-direction")
 def _cost_direction(ctx: RuleContext, params: dict) -> None:
     """W204: a cost indicator (Level2.cost) set as ≥ a percentage of at least `limit` (params: column, limit)."""
     column, limit = params.get("column", ""), params.get("limit", 100)
@@ -488,7 +476,6 @@ def _cost_direction(ctx: RuleContext, params: dict) -> None:
             ctx.res.add(Issue.make("W204", ctx.spec.sheet, ir.refs[column], found=text(raw)))
 
 
-@rule("probable-percent")
 def _probable_percent(ctx: RuleContext, params: dict) -> None:
     """W231: a target that reads as a percentage written as a fraction, judged with its row's other text
     (params: column)."""
@@ -503,7 +490,6 @@ def _probable_percent(ctx: RuleContext, params: dict) -> None:
             ctx.res.add(Issue.make("W231", ctx.spec.sheet, ir.refs[column], found=text(raw), meant=meant.display()))
 
 
-@rule("file-code")
 def _file_code(ctx: RuleContext, params: dict) -> None:
     file_code_warning(ctx.spec, ctx.res)
 
@@ -516,6 +502,16 @@ def file_code_warning(spec: FormSpec, res: FileResult) -> None:
     code = res.data.key
     if m and code and m.group(1) != code:
         res.add(Issue.make("W206", spec.meta_sheet, "project_code", name_code=m.group(1), found=code))
+
+
+# The kinds this engine knows. Registered here rather than with @rule on each function: mutmut does not
+# mutate decorated functions, and the mutation score of this engine is a measured figure (docs/testing.md).
+for _kind, _runner in {"identity": _identity, "amounts": _amounts, "plan": _plan, "level2-required": _level2_required,
+                       "group-min": _group_min, "section-rows": _section_rows, "formulas": _formulas,
+                       "distinct-lines": _distinct_lines, "short-text": _short_text, "yesno": _yesno,
+                       "differs-from": _differs_from, "cost-direction": _cost_direction,
+                       "probable-percent": _probable_percent, "file-code": _file_code}.items():
+    rule(_kind)(_runner)
 
 
 # ---------------------------------------------------------------- driver --------
