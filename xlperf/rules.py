@@ -68,7 +68,7 @@ def _percent_values(raw: list, formats: list | tuple = ()) -> list:
         else:
             t = text(v).replace("％", "%").rstrip("%").strip()
             try:
-                nums.append(float(t) if t else None)
+                nums.append(float(t))  # "" too is a ValueError: an empty period
             except ValueError:
                 nums.append(None)
     vals = [n for n in nums if n is not None]
@@ -247,12 +247,9 @@ def check_identity(spec: FormSpec, res: FileResult, registry: Registry) -> None:
 
     expected = canonical_locked(spec, locked_values(spec, row))
     found = canonical_locked(spec, d.fields)  # computed once: the digest below is taken of it too
-    changed = False
-    for f in spec.locked_fields:
-        if found[f.name] != expected[f.name]:
-            changed = True
-            res.add(Issue.make("E102", sheet, f.cell, field=f.name, found=found[f.name] or "（空）",
-                               expected=expected[f.name]))
+    changed = [f for f in spec.locked_fields if found[f.name] != expected[f.name]]
+    for f in changed:
+        res.add(Issue.make("E102", sheet, f.cell, field=f.name, found=found[f.name] or "（空）", expected=expected[f.name]))
     digest = d.meta.get("locked_digest")
     # A registry mismatch already names the changed cell; the digest matters when values agree
     # with the registry but not with the template they were written into (a swapped template).
@@ -433,7 +430,7 @@ def _distinct_lines(ctx: RuleContext, params: dict) -> None:
         if not core:
             continue
         if core in seen and core not in allowed:
-            ctx.res.add(Issue.make("W202", ctx.spec.sheet, d.refs.get(name, ""), line=core))
+            ctx.res.add(Issue.make("W202", ctx.spec.sheet, d.refs[name], line=core))
         seen.add(core)
 
 
@@ -677,7 +674,7 @@ def supersede_fixed(results: list[FileResult], opts: Options) -> None:
 
 def _order(res: FileResult) -> None:
     def key(i: Issue):
-        return ({"error": 0, "skip": 1, "warning": 2}.get(i.severity, 3), _cell_sort(i.cell), i.code)
+        return {"error": 0, "skip": 1, "warning": 2}[i.severity], _cell_sort(i.cell), i.code
 
     res.issues = sorted(dict.fromkeys(res.issues), key=key)
 
