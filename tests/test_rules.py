@@ -1458,3 +1458,24 @@ def test_a_kind_registered_with_rule_runs_when_declared():
         rules.RULES.pop("test-flag", None)
     with pytest.raises(ValueError, match="test-flag"):
         rules._cross_field(spec, make_return(), REGISTRY, Options(), {})
+
+
+def test_each_declared_instance_of_a_kind_runs_with_its_own_parameters():
+    amounts_twice = replace(SPEC, checks=(*SPEC.checks, {"kind": "amounts", "total": "财政资金", "fiscal": "预算数",
+                                                         "other": "其他资金"}))
+    res = make_return()
+    res.data.fields.update({"预算数": "9", "财政资金": "4", "其他资金": "5"})
+    assert [i.cell for i in cross_field_as(amounts_twice, res).issues if i.code == "E103"] == [
+        SPEC.field("财政资金").cell]
+    plan_twice = replace(SPEC, checks=(*SPEC.checks, {"kind": "plan", "group": PLAN[0].group, "final": 50}))
+    res = make_return()
+    for f, v in zip(PLAN, (25, 50, 75, 100)):
+        res.data.fields[f.name] = v
+    assert [i for i in cross_field_as(plan_twice, res).issues if i.code == "E106"] == [
+        Issue.make("E106", SPEC.sheet, PLAN[-1].cell, found="100")]
+
+
+def test_supersede_needs_an_accepted_return():
+    old, new = settled("old.xlsx", "rejected", 1.0), settled("new.xlsx", "rejected", 2.0)
+    rules.supersede_fixed([old, new], Options(duplicates="latest"))
+    assert (old.status, new.status) == ("rejected", "rejected") and old.issues == []
