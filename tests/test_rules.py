@@ -1479,3 +1479,13 @@ def test_supersede_needs_an_accepted_return():
     old, new = settled("old.xlsx", "rejected", 1.0), settled("new.xlsx", "rejected", 2.0)
     rules.supersede_fixed([old, new], Options(duplicates="latest"))
     assert (old.status, new.status) == ("rejected", "rejected") and old.issues == []
+
+
+def test_a_sheet_code_of_another_registered_project_is_judged_against_that_project():
+    other = next(c for c in PROJECTS if c != CODE and PROJECTS[c]["项目名称"] != PROJECTS[CODE]["项目名称"])
+    res = make_return()
+    res.data.fields["项目编码"] = other  # the metadata still names the template's project
+    cross_field(res)
+    assert "E006" in codes(res)
+    e102 = {dict(i.params)["field"]: dict(i.params)["expected"] for i in res.issues if i.code == "E102"}
+    assert e102["项目名称"] == PROJECTS[other]["项目名称"] and "项目编码" not in e102
