@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from xlperf import rules
-from xlperf.model import FileResult, IndicatorRow, Issue
+from xlperf.model import FileResult, IndicatorRow, Issue, text
 from xlperf.rules import Options, check_amounts, check_plan, frame_rows, validate_results
 from xlperf.spec import load_spec
 
@@ -908,3 +908,584 @@ def test_large_plan_numbers_print_in_full():
 
 def test_saved_at_survives_non_ascii(tmp_path):
     assert rules.saved_at(_saved(tmp_path / "a.xlsx", "2021-03-01T10:00:00Zé")).startswith("2021-03-01T10:00:00Z")
+
+
+# ---------------------------------------------------------------- mutation review (docs/testing.md) --------
+# Each test below pins a behaviour a surviving mutant of rules.py changed: the whole issue (sheet, cell,
+# parameters), the other direction of a rule, a boundary, or a declared parameter the rule must read.
+from dataclasses import replace  # noqa: E402
+
+
+def with_params(kind: str, spec=SPEC, **params):
+    """*spec* with the parameters of its declared check *kind* changed (a None value removes one)."""
+    checks = []
+    for c in spec.checks:
+        if c["kind"] == kind:
+            c = {k: v for k, v in {**c, **params}.items() if v is not None}
+        checks.append(c)
+    return replace(spec, checks=tuple(checks))
+
+
+def cross_field_as(spec, res: FileResult, **opts) -> FileResult:
+    res.issues.extend(rules._cross_field(spec, res, REGISTRY, Options(**opts), frame_rows(spec, res)[0]))
+    return res
+
+
+def value_cell(res: FileResult, level2: str = NOT_COST) -> str:
+    return indicator(res, level2).refs[VALUE]
+
+
+@pytest.mark.parametrize(("value", "code"), [
+    ("", "E109"), ("≥**%", "E110"), ("良好", "E111"), ("90%-95%", "E131"), ("2021年12月31日前", "E132"),
+])
+def test_a_value_issue_is_whole(value, code):
+    res = with_value(value)
+    assert issue(res, code) == Issue.make(code, SPEC.sheet, value_cell(res), found=value, missing="", field="_status")
+
+
+def test_a_unit_missing_and_a_partly_filled_row_are_whole_issues():
+    res = with_value("≥95")
+    assert issue(res, "E112") == Issue.make("E112", SPEC.sheet, value_cell(res), found="≥95", missing="",
+                                            field="_unit_missing")
+    res = make_return()
+    ir = indicator(res, NOT_COST)
+    ir.values["三级指标"] = ""
+    validate(res)
+    assert issue(res, "E108") == Issue.make("E108", SPEC.sheet, f"C{ir.row}", found=text(ir.values[VALUE]),
+                                            missing="三级指标", field="_missing")
+
+
+def test_a_column_at_its_length_limit_passes_and_one_over_is_a_whole_e113():
+    column = next(c for c in SPEC.columns if c.max_length and c.type != "indicator_value")
+    res = with_value("≥95%", **{column.name: "字" * column.max_length})
+    assert "E113" not in codes(res)
+    res = with_value("≥95%", **{column.name: "字" * (column.max_length + 1)})
+    ir = indicator(res, NOT_COST)
+    assert issue(res, "E113") == Issue.make("E113", SPEC.sheet, ir.refs[column.name], found="≥95%", missing="",
+                                            field=column.name, limit=column.max_length, length=column.max_length + 1)
+
+
+def test_a_number_in_a_text_column_is_content():
+    res = with_value("≥95%", 三级指标=5)
+    assert "E108" not in codes(res)
+
+
+def test_an_empty_plan_period_is_e101_only():
+    res = plan(25, "", 75, 100)
+    assert plan_codes(res) == ["E101"]
+
+
+def test_a_form_without_an_indicator_value_column_still_checks_its_rows():
+    columns = tuple(replace(c, type="text") if c.type == "indicator_value" else c for c in SPEC.columns)
+    spec = replace(SPEC, columns=columns)
+    res = make_return()
+    ir = indicator(res, NOT_COST)
+    ir.values["三级指标"] = ""
+    prow, irows = frame_rows(spec, res)
+    found = rules.cell_issues(spec, res, prow, irows)
+    assert found == [Issue.make("E108", spec.sheet, f"C{ir.row}", found="", missing="三级指标", field="_missing")]
+
+
+def test_the_frame_columns_read_by_the_benchmarks_naive_stack():
+    # benchmarks/naive_schema.py builds its DataFrames from these names and rows
+    names, vcol = rules._frame_columns(SPEC)
+    assert names == ["_row", "一级指标", "二级指标", *(c.name for c in SPEC.columns), "_missing",
+                     "_status", "_symbol", "_number", "_unit", "_display", "_unit_missing"]
+    assert vcol == VALUE
+    assert rules._frame_columns(UNIT_SPEC) == (["_row", "一级指标", "二级指标", *(c.name for c in UNIT_SPEC.columns),
+                                                "_missing"], None)
+
+
+@pytest.mark.parametrize(("value", "columns"), [
+    ("良好", ("unparseable", "", None, "", "", False)),
+    ("", ("empty", "", None, "", "", False)),
+    ("≥95", ("ok", "≥", 95.0, "", "≥95", True)),
+    ("达成预期指标", ("ok", "定性", None, "", "达成预期指标", False)),
+])
+def test_the_value_columns_of_a_row(value, columns):
+    rules._PARSED.clear()  # parse afresh, not from what an earlier test left
+    res = make_return()
+    ir = indicator(res, NOT_COST)
+    ir.values[VALUE] = value
+    names, _ = rules._frame_columns(SPEC)
+    row = dict(zip(names, next(r for r in frame_rows(SPEC, res)[1] if r[0] == ir.row)))
+    assert tuple(row[n] for n in rules._VALUE_COLUMNS) == columns
+    rules._PARSED.clear()
+
+
+def test_the_frame_plan_computed_afresh_knows_the_required_columns():
+    rules._PLANS.clear()  # the plan is cached per form: compute it under test
+    res = make_return()
+    ir = indicator(res, NOT_COST)
+    ir.values["三级指标"] = ""
+    ir.values[VALUE] = ""
+    validate(res)
+    assert dict(issue(res, "E108").params)["missing"] == "三级指标"  # the value is E109, not a missing column
+    assert issue(res, "E109").cell == ir.refs[VALUE]
+
+
+# ---------------------------------------------------------------- plan numbers --------
+def test_percent_values_without_formats_and_with_fewer_formats_than_cells():
+    assert rules._percent_values([25, "50", 75.0, 100]) == [25.0, 50.0, 75.0, 100.0]
+    assert rules._percent_values([0.25, 50], ["0%"]) == [25.0, 50.0]
+
+
+def test_percent_values_keep_six_decimals():
+    assert rules._percent_values([0.1234567891, 50], ["0.00%", ""]) == [12.345679, 50.0]
+    assert rules._percent_values([0.1234567891, 0.5, 1]) == [12.345679, 50.0, 100.0]
+
+
+@pytest.mark.parametrize(("raw", "expected"), [
+    ([0.5, 1.5, 1], [0.5, 1.5, 1.0]),       # not every period a fraction: read as written
+    ([0.25, 0.5, 0.75, 1], [25.0, 50.0, 75.0, 100.0]),
+    (["50X", "x", "", "25%"], [None, None, None, 25.0]),
+])
+def test_percent_values_scale_only_a_whole_plan_of_fractions(raw, expected):
+    assert rules._percent_values(raw) == expected
+
+
+def test_the_declared_final_value_is_the_one_checked():
+    res = make_return()
+    check_plan(SPEC, res, {f"{f.name}__num": v for f, v in zip(PLAN, (0, 0, 0, 50))}, {"group": PLAN[0].group, "final": 50})
+    assert res.issues == []
+    res = make_return()
+    check_plan(SPEC, res, {f"{f.name}__num": v for f, v in zip(PLAN, (0, 0, 0, 100))}, {"group": PLAN[0].group, "final": 50})
+    assert res.issues == [Issue.make("E106", SPEC.sheet, PLAN[-1].cell, found="100")]
+    res = make_return()  # a group no field has: nothing to check, even with a final value
+    check_plan(SPEC, res, {}, {"group": "没有的分组", "final": 100})
+    assert res.issues == []
+
+
+def test_the_final_value_tolerance_is_one_millionth():
+    def e106(last):
+        res = make_return()
+        check_plan(SPEC, res, {f"{f.name}__num": v for f, v in zip(PLAN, (0, 0, 0, last))},
+                   {"group": PLAN[0].group, "final": 0})
+        return codes(res)
+
+    assert e106(1e-6) == [] and e106(2e-6) == ["E106"]
+
+
+def test_the_plan_rule_runs_with_the_declared_parameters():
+    res = make_return()
+    for f, v in zip(PLAN, (0, 0, 0, 50)):
+        res.data.fields[f.name] = v
+    assert "E106" not in codes(cross_field_as(with_params("plan", final=50), res))
+    res = make_return()
+    for f, v in zip(PLAN, (0, 0, 0, 50)):
+        res.data.fields[f.name] = v
+    assert "E106" in codes(cross_field_as(SPEC, res))
+
+
+def test_e105_and_e106_are_whole_issues():
+    res = plan_only(50, 25, 75, 90)
+    assert [i for i in res.issues if i.code in ("E105", "E106")] == [
+        Issue.make("E105", SPEC.sheet, PLAN[1].cell, field=PLAN[1].name, found="25", previous="50"),
+        Issue.make("E106", SPEC.sheet, PLAN[-1].cell, found="90")]
+
+
+@pytest.mark.parametrize(("values", "expected"), [
+    ((0, 0, "0.5%", 90), ["E106"]),           # a % sign says what it means: the plan is read as typed
+    ((25, 50, 1, 100), ["E105"]),             # 1 is no fraction of a percent: 1 % after 50 % decreases
+    ((1.5, 50, 75, 90), ["E106"]),
+    ((0, 0, 0.01, 2), ["E133"]),              # 0.01 next to 2: read as 1 % and 2 %
+    ((0.01, 1.5, 100, 100), ["E133"]),
+    ((0.25, 0.5, 0.75, 100.5), ["E106"]),     # read as percentages the plan would pass 100: not a scale slip
+])
+def test_mixed_scale_boundaries(values, expected):
+    assert codes(plan_only(*values)) == expected
+
+
+def test_e133_is_a_whole_issue_and_its_percent_is_rounded_to_six_decimals():
+    res = plan_only(0.123, 0.5, 0.75, 100)
+    assert res.issues[0] == Issue.make("E133", SPEC.sheet, PLAN[0].cell, field=PLAN[0].name, fraction="0.123",
+                                       percent="12.3", found="0.123、0.5、0.75、100")
+    tiny = plan_only(1.234e-7, 0.5, 0.75, 100)
+    assert dict(tiny.issues[0].params)["percent"] == "1.2e-05"
+
+
+# ---------------------------------------------------------------- amounts --------
+def test_the_amounts_rule_reads_its_declared_fields():
+    res = make_return()
+    res.data.fields.update({"预算数": "9", "财政资金": "4", "其他资金": "5"})
+    assert "E103" not in codes(cross_field_as(SPEC, res))
+    # declared the other way round: 财政资金 must be 预算数 + 其他资金
+    res = make_return()
+    res.data.fields.update({"预算数": "9", "财政资金": "4", "其他资金": "5"})
+    swapped = with_params("amounts", total="财政资金", fiscal="预算数")
+    assert issue(cross_field_as(swapped, res), "E103").cell == SPEC.field("财政资金").cell
+    res = make_return()
+    res.data.fields.update({"预算数": "9", "财政资金": "4", "其他资金": "5"})
+    check_amounts(SPEC, res, {"total": "财政资金", "fiscal": "预算数", "other": "其他资金"})
+    assert dict(issue(res, "E103").params) == {"total": "4.00", "fiscal": "9.00", "other": "5.00"}
+
+
+def test_a_form_that_declares_no_amounts_rule_checks_none():
+    spec = replace(SPEC, checks=tuple(c for c in SPEC.checks if c["kind"] != "amounts"))
+    res = make_return()
+    res.data.fields.update({"预算数": "10", "财政资金": "4", "其他资金": "5"})
+    check_amounts(spec, res)
+    assert res.issues == []
+
+
+# ---------------------------------------------------------------- the rule kinds, whole --------
+def test_yesno_names_only_the_yesno_cell():
+    res = make_return()
+    for ir in res.data.indicators:
+        ir.values[VALUE] = "≥95%"
+    indicator(res, NOT_COST).values[VALUE] = "是否"
+    cross_field(res)
+    assert [i for i in res.issues if i.code in ("W201", "E120")] == [
+        Issue.make("W201", SPEC.sheet, value_cell(res), found="是否")]
+
+
+def test_differs_from_is_a_whole_issue_and_needs_no_exceptions():
+    res = with_value("≥95%", schema=False, 三级指标="印刷册数", 绩效指标描述="印刷册数")
+    cell = indicator(res, NOT_COST).refs["绩效指标描述"]
+    assert [i for i in res.issues if i.cell == cell] == [Issue.make("W203", SPEC.sheet, cell, found="印刷册数")]
+    res = make_return()
+    indicator(res, NOT_COST).values.update({"三级指标": "涉密", "绩效指标描述": "涉密"})
+    assert "W203" in codes(cross_field_as(with_params("differs-from", **{"except": None}), res),
+                           indicator(res, NOT_COST).refs["绩效指标描述"])
+
+
+def test_cost_direction_limit_defaults_to_100_and_the_issue_is_whole():
+    def w204(value, spec):
+        res = make_return()
+        indicator(res, COST).values[VALUE] = value
+        return [i for i in cross_field_as(spec, res).issues if i.code == "W204"]
+
+    undeclared = with_params("cost-direction", limit=None)
+    assert w204("≥100%", undeclared) and not w204("≥99.9%", undeclared)
+    assert w204("≥80%", with_params("cost-direction", limit=80)) and not w204("≥80%", SPEC)
+    res = with_value("≥100%", level2=COST, schema=False)
+    assert issue(res, "W204") == Issue.make("W204", SPEC.sheet, value_cell(res, COST), found="≥100%")
+
+
+def test_the_target_rules_read_the_value_cells_format():
+    # 0.95 in a 0% cell is 95 %: no fraction, no W231; the same number unformatted is one
+    res = with_value(0.95, number_format="0%", schema=False, 三级指标="达标率")
+    assert "W231" not in codes(res)
+    assert "W231" in codes(with_value(0.95, schema=False, 三级指标="达标率"))
+
+
+def test_probable_percent_at_1_and_on_a_later_row():
+    res = with_value(1, schema=False, 三级指标="达标率")
+    assert issue(res, "W231") == Issue.make("W231", SPEC.sheet, value_cell(res), found="1", meant="100%")
+    res = make_return()
+    last = res.data.indicators[-1]
+    last.values.update({VALUE: "0.9", "三级指标": "满意度"})
+    cross_field(res)
+    assert [i.cell for i in res.issues if i.code == "W231"] == [last.refs[VALUE]]
+
+
+def test_distinct_lines_whole_issue_letters_and_no_exceptions():
+    res = fields(False, 绩效目标="1.完成印刷\n2.完成印刷")
+    assert issue(res, "W202") == Issue.make("W202", SPEC.sheet, SPEC.field("绩效目标").cell, line="完成印刷")
+    assert "W202" not in codes(fields(False, 绩效目标="购买X\n购买"))
+    res = make_return()
+    res.data.fields["绩效目标"] = "涉密\n涉密"
+    assert "W202" in codes(cross_field_as(with_params("distinct-lines", **{"except": None}), res))
+
+
+def test_short_text_reads_a_declared_minimum():
+    def w205(value, spec):
+        res = make_return()
+        res.data.fields["资金用途"] = value
+        return "W205" in codes(cross_field_as(spec, res))
+
+    three = with_params("short-text", min_length=3)
+    assert w205("印刷", three) and not w205("印刷品", three)
+    assert w205("印刷品", SPEC)  # the field's own minimum is 4
+
+
+def test_sections_missing_from_a_return_are_no_partly_filled_rows():
+    res = make_unit_return()
+    res.data.sections = {}
+    cross_field(res)
+    assert "E108" not in codes(res)
+    assert [i.code for i in res.issues] == ["E118", "E118"]
+
+
+def test_unit_issues_are_whole():
+    sec = UNIT_SPEC.sections[0]
+    res = make_unit_return()
+    res.data.sections[sec.name] = []
+    cross_field(res)
+    assert issue(res, "E118") == Issue.make("E118", UNIT_SPEC.sheet, f"{sec.title_col}{sec.first_row}",
+                                            level1=sec.name, count=sec.min_filled)
+    res = make_unit_return()
+    item = res.data.sections[sec.name][0]
+    item["内容"] = ""
+    cross_field(res)
+    assert issue(res, "E108") == Issue.make("E108", UNIT_SPEC.sheet, item["text_ref"], missing="内容")
+
+
+def test_exactly_the_minimum_of_section_items_passes():
+    sec = UNIT_SPEC.sections[0]
+    res = make_unit_return()
+    res.data.sections[sec.name] = res.data.sections[sec.name][:sec.min_filled]
+    cross_field(res)
+    assert "E118" not in codes(res)
+
+
+def two_rows_minimum():
+    """The project form with every indicator group that has a minimum asking for two filled rows."""
+    return replace(SPEC, groups=tuple(replace(g, min_filled=2) if g.min_filled else g for g in SPEC.groups))
+
+
+def test_group_minimum_counts_every_filled_row():
+    spec = two_rows_minimum()
+    group = next(g for g in spec.groups if g.min_filled)
+    names = [l2.name for l2 in group.level2]
+    res = make_return()
+    kept = [ir for ir in res.data.indicators if ir.level2 in names][:1]
+    res.data.indicators = [ir for ir in res.data.indicators if ir.level2 not in names] + kept
+    assert "E118" in codes(cross_field_as(spec, res))  # one row of two
+    res = make_return()
+    base = [ir for ir in res.data.indicators if ir.level2 not in names]
+    twice = next(ir for ir in res.data.indicators if ir.level2 in names)
+    second = IndicatorRow(twice.level1, twice.level2, twice.slot + 1, twice.row + 1, dict(twice.values),
+                          {k: f"{v[0]}{twice.row + 1}" for k, v in twice.refs.items()})
+    res.data.indicators = base + [twice, second]
+    assert "E118" not in codes(cross_field_as(spec, res))  # two rows of one 二级指标 count twice
+
+
+@pytest.mark.parametrize("slots", [None, 5])
+def test_group_minimum_and_required_level2_issues_are_whole(slots):
+    group = next(g for g in SPEC.groups if g.min_filled)
+    names = {l2.name for l2 in group.level2}
+    res = make_return(slots=slots)
+    res.data.indicators = [ir for ir in res.data.indicators if ir.level2 not in names and ir.level2 != COST]
+    cross_field(res)
+    rows = {s.level2: s.row0 + 1 for s in reversed(SPEC.slot_rows(slots))}
+    first_col = SPEC.columns[0].col
+    assert issue(res, "E118") == Issue.make("E118", SPEC.sheet, f"{first_col}{rows[group.level2[0].name]}",
+                                            level1=group.name, count=group.min_filled)
+    assert issue(res, "E107") == Issue.make("E107", SPEC.sheet, f"{first_col}{rows[COST]}", level2=COST)
+
+
+def test_file_code_warning_is_whole():
+    other = next(c for c in PROJECTS if c != CODE)
+    res = cross_field(make_return(path=f"returns/{other}_x.xlsx"))
+    assert issue(res, "W206") == Issue.make("W206", SPEC.meta_sheet, "project_code", name_code=other, found=CODE)
+
+
+# ---------------------------------------------------------------- identity, whole --------
+def test_identity_issues_are_whole():
+    res = make_return()
+    res.data.fields["项目编码"] = "X" * 21
+    res.data.meta["project_code"] = "X" * 21
+    cross_field(res)
+    assert issue(res, "E114") == Issue.make("E114", SPEC.sheet, SPEC.field("项目编码").cell, found="X" * 21)
+    res = make_return()
+    res.data.fields["项目名称"] = ""
+    cross_field(res)
+    assert issue(res, "E102") == Issue.make("E102", SPEC.sheet, SPEC.field("项目名称").cell, field="项目名称",
+                                            found="（空）", expected=PROJECTS[CODE]["项目名称"])
+
+
+def test_a_unit_return_of_an_unknown_or_blank_code():
+    res = make_unit_return()
+    res.data.meta["unit_code"] = "999999"
+    cross_field(res)
+    assert issue(res, "E119") == Issue.make("E119", UNIT_SPEC.sheet, "", found="999999")
+
+
+def test_a_blank_unit_code_is_reported_as_empty():
+    # before: the metadata's raw text was the "found" value, so a code of spaces read as “  ”
+    res = make_unit_return()
+    res.data.meta["unit_code"] = "  "
+    cross_field(res)
+    assert dict(issue(res, "E119").params) == {"found": "（空）"}
+
+
+def test_a_changed_locked_value_and_a_bad_digest_give_only_e102():
+    res = make_return()
+    res.data.fields["项目名称"] = "改过的名称"
+    res.data.meta["locked_digest"] = "0" * 64
+    cross_field(res)
+    assert [i.code for i in res.issues if i.code in ("E102", "E007")] == ["E102"]
+
+
+# ---------------------------------------------------------------- the driver --------
+def ordered(*issues: Issue) -> list[tuple[str, str]]:
+    res = FileResult("x.xlsx")
+    res.issues = list(issues)
+    rules._order(res)
+    return [(i.code, i.cell) for i in res.issues]
+
+
+def test_issues_sort_by_row_number_not_by_text():
+    assert ordered(Issue.make("E104", "s", "A10"), Issue.make("E104", "s", "B9")) == [("E104", "B9"), ("E104", "A10")]
+    assert ordered(Issue.make("E104", "s", "D5"), Issue.make("E104", "s", "C5")) == [("E104", "C5"), ("E104", "D5")]
+
+
+def test_cells_that_are_not_a1_refs_sort_before_cells_and_by_name():
+    assert ordered(Issue.make("W205", "s", "A1"), Issue.make("W205", "s", "locked_digest"),
+                   Issue.make("W205", "s", "AB"), Issue.make("W205", "s", "")) == [
+        ("W205", ""), ("W205", "AB"), ("W205", "locked_digest"), ("W205", "A1")]
+
+
+def test_an_error_without_a_cell_comes_before_a_skip():
+    assert ordered(Issue.make("W207", other="a.xlsx"), Issue.make("E104", "s", "B2")) == [("E104", "B2"), ("W207", "")]
+
+
+def test_duplicates_of_several_projects_are_each_judged():
+    other = next(c for c in PROJECTS if c != CODE)
+    lone = make_return(other, path="lone.xlsx")
+    same_a, same_b = make_return(path="s1.xlsx"), make_return(path="s2.xlsx")
+    same_a.mtime, same_b.mtime = 1.0, 2.0
+    rules.check_duplicates([lone, same_a, same_b], Options())
+    assert codes(same_a) == ["W207"] and codes(lone) == []
+    # a group of identical copies first, then one of different returns
+    copy_a, copy_b = make_return(path="c1.xlsx"), make_return(path="c2.xlsx")
+    copy_a.mtime, copy_b.mtime = 1.0, 2.0
+    diff_a, diff_b = make_return(other, path="d1.xlsx"), make_return(other, path="d2.xlsx")
+    diff_b.data.fields["资金用途"] = "另一种用途说明"
+    rules.check_duplicates([copy_a, copy_b, diff_a, diff_b], Options())
+    assert codes(copy_a) == ["W207"] and codes(diff_a) == ["E115"] and codes(diff_b) == ["E115"]
+
+
+def settled(path: str, status: str, mtime: float, code: str = CODE) -> FileResult:
+    res = make_return(code, path=path)
+    res.status, res.mtime = status, mtime
+    return res
+
+
+def test_supersede_sets_aside_a_rejected_return_older_than_the_accepted_one():
+    old, new = settled("old.xlsx", "rejected", 1.0), settled("new.xlsx", "accepted", 2.0)
+    rules.supersede_fixed([old, new], Options(duplicates="latest"))
+    assert (old.status, new.status) == ("skipped", "accepted")
+    assert old.issues == [Issue.make("W208", other="new.xlsx")] and new.issues == []
+
+
+def test_supersede_only_with_latest_and_only_older_rejected_returns():
+    old, new = settled("old.xlsx", "rejected", 1.0), settled("new.xlsx", "accepted", 2.0)
+    rules.supersede_fixed([old, new], Options())
+    assert (old.status, old.issues) == ("rejected", [])
+    newer, accepted = settled("newer.xlsx", "rejected", 3.0), settled("acc.xlsx", "accepted", 2.0)
+    rules.supersede_fixed([newer, accepted], Options(duplicates="latest"))
+    assert (newer.status, newer.issues) == ("rejected", [])
+
+
+def test_supersede_names_the_newest_accepted_return():
+    first, oldest, latest = (settled("first.xlsx", "accepted", 2.0), settled("bad.xlsx", "rejected", 1.0),
+                             settled("latest.xlsx", "accepted", 3.0))
+    rules.supersede_fixed([first, oldest, latest], Options(duplicates="latest"))
+    assert oldest.issues == [Issue.make("W208", other="latest.xlsx")]
+    first, oldest, latest = (settled("latest.xlsx", "accepted", 3.0), settled("bad.xlsx", "rejected", 1.0),
+                             settled("first.xlsx", "accepted", 2.0))
+    rules.supersede_fixed([first, oldest, latest], Options(duplicates="latest"))
+    assert oldest.issues == [Issue.make("W208", other="latest.xlsx")]
+
+
+def test_supersede_keeps_to_one_form_of_one_project():
+    other = next(c for c in PROJECTS if c != CODE)
+    bad, fixed_other = settled("bad.xlsx", "rejected", 1.0), settled("o.xlsx", "accepted", 2.0, other)
+    unit = make_unit_return(path="unit.xlsx")
+    unit.status, unit.mtime = "accepted", 3.0
+    unit.data.meta["project_code"] = CODE
+    rules.supersede_fixed([bad, fixed_other, unit], Options(duplicates="latest"))
+    assert (bad.status, bad.issues) == ("rejected", [])
+    keyless, fixed = settled("k.xlsx", "rejected", 1.0), settled("f.xlsx", "accepted", 2.0)
+    keyless.data.fields["项目编码"], keyless.data.meta["project_code"] = "", ""
+    unread = FileResult("u.xlsx", kind=SPEC.kind)
+    unread.status = "rejected"
+    rules.supersede_fixed([keyless, unread, fixed], Options(duplicates="latest"))
+    assert keyless.status == "rejected" and unread.status == "rejected" and fixed.status == "accepted"
+
+
+def test_supersede_goes_by_the_saved_time_before_the_file_time(tmp_path):
+    bad = make_return(path=_saved(tmp_path / "bad.xlsx", "2021-03-02T00:00:00Z"))
+    fixed = make_return(path=_saved(tmp_path / "fixed.xlsx", "2021-03-01T00:00:00Z"))
+    bad.status, bad.mtime, fixed.status, fixed.mtime = "rejected", 1.0, "accepted", 2.0
+    rules.supersede_fixed([bad, fixed], Options(duplicates="latest"))
+    assert bad.status == "rejected"  # saved after the accepted one: still open
+
+
+def test_validate_goes_on_after_a_return_the_reader_rejected():
+    unread = FileResult("u.xlsx")
+    unread.add(Issue.make("E004", SPEC.sheet))
+    res = make_return()
+    indicator(res, NOT_COST).values[VALUE] = "良好"
+    validate(unread, res)
+    assert "E111" in codes(res) and res.status == "rejected"
+
+
+def test_validate_uses_the_prepared_issues():
+    res = make_return()
+    marked = rules.Prepared(res.data.spec_name, [Issue.make("W205", SPEC.sheet, "Z99", found="x")])
+    validate_results([res], REGISTRY, Options(), [marked])
+    assert res.issues == [Issue.make("W205", SPEC.sheet, "Z99", found="x")]
+
+
+def test_prepare_of_a_table_form_runs_its_checks():
+    from test_checks import MON, make  # the table forms' in-memory returns
+
+    spec, res = make(MON, fields={"执行数": "abc"})
+    pre = rules.prepare(res, REGISTRY)
+    expected = run_checks_of(spec, res)
+    assert pre == rules.Prepared(res.data.spec_name, expected) and expected
+
+
+def run_checks_of(spec, res):
+    from xlperf.checks import run_checks
+
+    return run_checks(spec, res, REGISTRY)
+
+
+def test_cross_field_returns_only_its_own_issues_and_keeps_the_others():
+    res = make_return()
+    earlier = Issue.make("W205", SPEC.sheet, "Z99", found="x")
+    res.add(earlier)
+    res.data.formulas = {"E5": "1+1"}
+    found = rules._cross_field(SPEC, res, REGISTRY, Options(), frame_rows(SPEC, res)[0])
+    assert earlier not in found and Issue.make("E116", SPEC.sheet, "E5", found="1+1") in found
+    assert res.issues == [earlier]
+
+
+def test_a_kind_registered_with_rule_runs_when_declared():
+    def flag(ctx, params):
+        ctx.res.add(Issue.make("W205", ctx.spec.sheet, params["cell"], found="x"))
+
+    try:
+        assert rules.rule("test-flag")(flag) is flag
+        spec = replace(SPEC, checks=({"kind": "test-flag", "cell": "B2"},))
+        assert rules._cross_field(spec, make_return(), REGISTRY, Options(), {}) == [
+            Issue.make("W205", SPEC.sheet, "B2", found="x")]
+    finally:
+        rules.RULES.pop("test-flag", None)
+    with pytest.raises(ValueError, match="test-flag"):
+        rules._cross_field(spec, make_return(), REGISTRY, Options(), {})
+
+
+def test_each_declared_instance_of_a_kind_runs_with_its_own_parameters():
+    amounts_twice = replace(SPEC, checks=(*SPEC.checks, {"kind": "amounts", "total": "财政资金", "fiscal": "预算数",
+                                                         "other": "其他资金"}))
+    res = make_return()
+    res.data.fields.update({"预算数": "9", "财政资金": "4", "其他资金": "5"})
+    assert [i.cell for i in cross_field_as(amounts_twice, res).issues if i.code == "E103"] == [
+        SPEC.field("财政资金").cell]
+    plan_twice = replace(SPEC, checks=(*SPEC.checks, {"kind": "plan", "group": PLAN[0].group, "final": 50}))
+    res = make_return()
+    for f, v in zip(PLAN, (25, 50, 75, 100)):
+        res.data.fields[f.name] = v
+    assert [i for i in cross_field_as(plan_twice, res).issues if i.code == "E106"] == [
+        Issue.make("E106", SPEC.sheet, PLAN[-1].cell, found="100")]
+
+
+def test_supersede_needs_an_accepted_return():
+    old, new = settled("old.xlsx", "rejected", 1.0), settled("new.xlsx", "rejected", 2.0)
+    rules.supersede_fixed([old, new], Options(duplicates="latest"))
+    assert (old.status, new.status) == ("rejected", "rejected") and old.issues == []
+
+
+def test_a_sheet_code_of_another_registered_project_is_judged_against_that_project():
+    other = next(c for c in PROJECTS if c != CODE and PROJECTS[c]["项目名称"] != PROJECTS[CODE]["项目名称"])
+    res = make_return()
+    res.data.fields["项目编码"] = other  # the metadata still names the template's project
+    cross_field(res)
+    assert "E006" in codes(res)
+    e102 = {dict(i.params)["field"]: dict(i.params)["expected"] for i in res.issues if i.code == "E102"}
+    assert e102["项目名称"] == PROJECTS[other]["项目名称"] and "项目编码" not in e102

@@ -38,9 +38,8 @@ def _parsed(raw, number_format: str = "") -> tuple:
         pr = parse_indicator_value(raw, number_format=number_format)
         v = pr.value
         status = pr.reason if pr.reason in _OWN_ADVICE else pr.status.value
-        hit = (pr, {"_status": status, "_symbol": v.symbol if v else "", "_number": v.number if v else None,
-                    "_unit": v.unit if v else "", "_display": v.display() if v else "",
-                    "_unit_missing": bool(v and v.symbol != QUALITATIVE and not v.unit)})
+        hit = (pr, (status, v.symbol, v.number, v.unit, v.display(), v.symbol != QUALITATIVE and not v.unit) if v
+               else (status, "", None, "", "", False))
         if isinstance(raw, str) and len(raw) <= 200:
             if len(_PARSED) >= 50_000:
                 _PARSED.clear()
@@ -48,7 +47,7 @@ def _parsed(raw, number_format: str = "") -> tuple:
     return hit
 
 
-_VALUE_COLUMNS = ("_status", "_symbol", "_number", "_unit", "_display", "_unit_missing")  # keys _parsed()[1] gives
+_VALUE_COLUMNS = ("_status", "_symbol", "_number", "_unit", "_display", "_unit_missing")  # what _parsed()[1] holds
 
 
 def parse_value(raw, number_format: str = ""):
@@ -69,7 +68,7 @@ def _percent_values(raw: list, formats: list | tuple = ()) -> list:
         else:
             t = text(v).replace("％", "%").rstrip("%").strip()
             try:
-                nums.append(float(t) if t else None)
+                nums.append(float(t))  # "" too is a ValueError: an empty period
             except ValueError:
                 nums.append(None)
     vals = [n for n in nums if n is not None]
@@ -110,7 +109,7 @@ def frame_rows(spec: FormSpec, res: FileResult) -> tuple[dict, list]:
     for name in fields:
         prow[name] = text(get(name))
     formats = d.number_formats
-    plan_formats = [formats.get(d.refs.get(name, ""), "") for name in percent]
+    plan_formats = [formats.get(d.refs.get(name)) for name in percent]  # None: no format, as for ""
     for name, n in zip(percent, _percent_values([get(name) for name in percent], plan_formats)):
         prow[f"{name}__num"] = n
         prow[f"{name}__bad"] = n is None and prow[name] != ""
@@ -127,7 +126,7 @@ def frame_rows(spec: FormSpec, res: FileResult) -> tuple[dict, list]:
                 missing = f"{missing}、{name}" if missing else name
         row.append(missing)
         if vcol:
-            row.extend(_parsed(vals.get(vcol), formats.get(ir.refs[vcol], ""))[1].values())  # _VALUE_COLUMNS order
+            row.extend(_parsed(vals.get(vcol), formats.get(ir.refs[vcol]))[1])  # _VALUE_COLUMNS order
         irows.append(row)
     return prow, irows
 
@@ -227,7 +226,6 @@ def _declared(spec: FormSpec, kind: str) -> dict:
     return found[0] if found else {}
 
 
-@rule("identity")
 def _identity(ctx: RuleContext, params: dict) -> None:
     check_identity(ctx.spec, ctx.res, ctx.registry)
 
@@ -236,34 +234,44 @@ def check_identity(spec: FormSpec, res: FileResult, registry: Registry) -> None:
     """Registry match of locked values, metadata consistency and the locked-values digest."""
     d = res.data
     sheet = spec.sheet
-    key_name = spec.role_name("key")
-    code = text(d.fields.get(key_name)) if spec.kind == "project" else text(d.meta.get("unit_code"))
-    meta_code = d.meta.get("project_code" if spec.kind == "project" else "unit_code", "")
-    if spec.kind == "project" and meta_code and code and meta_code != code:
-        res.add(Issue.make("E006", spec.meta_sheet, "project_code", meta=meta_code, found=code))
-    row = registry.get(code) if spec.kind == "project" else _unit_row(registry, code)
-    if row is None and spec.kind == "project" and meta_code and meta_code != code:
-        row = registry.get(meta_code)  # the locked code was typed over: judge against the template's project (E102)
+    if spec.kind == "project":
+        row = _project_row(spec, res, registry)
+    else:  # a unit's code is in its metadata only
+        code = text(d.meta.get("unit_code"))
+        row = _unit_row(registry, code)
+        if row is None:
+            res.add(Issue.make("E119", sheet, "", found=code or "（空）"))
     if row is None:
-        key_field = spec.field(key_name) if spec.kind == "project" else None
-        res.add(Issue.make("E114" if spec.kind == "project" else "E119", sheet,
-                           key_field.cell if key_field else "", found=code or meta_code or "（空）"))
         return
     from .writer import canonical_locked, locked_values
 
     expected = canonical_locked(spec, locked_values(spec, row))
     found = canonical_locked(spec, d.fields)  # computed once: the digest below is taken of it too
-    changed = False
-    for f in spec.locked_fields:
-        if found[f.name] != expected[f.name]:
-            changed = True
-            res.add(Issue.make("E102", sheet, f.cell, field=f.name, found=found[f.name] or "（空）",
-                               expected=expected[f.name]))
-    digest = d.meta.get("locked_digest", "")
+    changed = [f for f in spec.locked_fields if found[f.name] != expected[f.name]]
+    for f in changed:
+        res.add(Issue.make("E102", sheet, f.cell, field=f.name, found=found[f.name] or "（空）", expected=expected[f.name]))
+    digest = d.meta.get("locked_digest")
     # A registry mismatch already names the changed cell; the digest matters when values agree
     # with the registry but not with the template they were written into (a swapped template).
     if digest and not changed and digest != canonical_digest(spec, found):
         res.add(Issue.make("E007", spec.meta_sheet, "locked_digest"))
+
+
+def _project_row(spec: FormSpec, res: FileResult, registry: Registry) -> dict | None:
+    """The registry row a project return is judged against, or None (E114); E006 when the sheet's code and
+    the metadata's differ."""
+    d = res.data
+    key = spec.field(spec.role_name("key"))
+    code = text(d.fields.get(key.name))
+    meta_code = text(d.meta.get("project_code"))
+    if meta_code and code and meta_code != code:
+        res.add(Issue.make("E006", spec.meta_sheet, "project_code", meta=meta_code, found=code))
+    row = registry.get(code)
+    if row is None and meta_code:
+        row = registry.get(meta_code)  # the locked code was typed over: judge against the template's project (E102)
+    if row is None:
+        res.add(Issue.make("E114", spec.sheet, key.cell, found=code or meta_code or "（空）"))
+    return row
 
 
 def _unit_row(registry: Registry, unit_code: str) -> dict | None:
@@ -273,7 +281,6 @@ def _unit_row(registry: Registry, unit_code: str) -> dict | None:
     return None
 
 
-@rule("amounts")
 def _amounts(ctx: RuleContext, params: dict) -> None:
     check_amounts(ctx.spec, ctx.res, params)
 
@@ -281,7 +288,7 @@ def _amounts(ctx: RuleContext, params: dict) -> None:
 def check_amounts(spec: FormSpec, res: FileResult, params: dict | None = None) -> None:
     """The total equals its two parts (params: total, fiscal, other: field names), E103 at the total."""
     params = params if params is not None else _declared(spec, "amounts")
-    names = tuple(params.get(k, "") for k in ("total", "fiscal", "other"))
+    names = tuple(params.get(k) for k in ("total", "fiscal", "other"))
     f = res.data.fields
     if not all(names) or not all(n in f for n in names):
         return
@@ -291,7 +298,6 @@ def check_amounts(spec: FormSpec, res: FileResult, params: dict | None = None) -
                            fiscal=f"{fiscal:.2f}", other=f"{other:.2f}"))
 
 
-@rule("plan")
 def _plan(ctx: RuleContext, params: dict) -> None:
     check_plan(ctx.spec, ctx.res, ctx.prow, params)
 
@@ -300,7 +306,7 @@ def check_plan(spec: FormSpec, res: FileResult, prow: dict, params: dict | None 
     """Cumulative spending plan (params: group, the fields' group; final, the last period's value): one
     scale, never decreasing (an empty period is E101 and skipped), *final* at the end."""
     params = params if params is not None else _declared(spec, "plan")
-    group = params.get("group", "")
+    group = params.get("group")
     plan = [f for f in spec.fields if group and f.group == group]
     nums = [prow.get(f"{f.name}__num") for f in plan]
     nums = [None if n is None or n != n else n for n in nums]
@@ -326,16 +332,15 @@ def _mixed_scale(spec: FormSpec, res: FileResult, plan: list, nums: list, prow: 
     so a real 0.5 % (0.5, 10, 50, 100) still reads as written, and "0.5%" typed as text always does."""
     known = [n for n in nums if n is not None]
     # "0.5%" typed as text says what it means; only a bare fraction is ambiguous
-    fractions = [(f, n) for f, n in zip(plan, nums) if n is not None and 0 < n < 1 and "%" not in str(prow.get(f.name, "")).replace("％", "%")]
-    if not fractions or not any(n > 1 for n in known):
+    bare = [(f, n) for f, n in zip(plan, nums) if n is not None and "%" not in str(prow.get(f.name, "")).replace("％", "%")]
+    if not any(0 < n < 1 for _f, n in bare) or not any(n > 1 for n in known):
         return False
     rescaled = [n * 100 if 0 < n <= 1 else n for n in known]
     if any(b < a for a, b in zip(rescaled, rescaled[1:])) or max(rescaled) > 100:
         return False
     # one issue per cell the rescale changes (1 next to 100 is 100 % too): each is marked in the
     # feedback workbook, so fixing the marked cells fixes the plan
-    changed = [(f, n) for f, n in zip(plan, nums) if n is not None and 0 < n <= 1
-               and "%" not in str(prow.get(f.name, "")).replace("％", "%")]
+    changed = [(f, n) for f, n in bare if 0 < n <= 1]
     for f, n in changed:
         res.add(Issue.make("E133", spec.sheet, f.cell, field=f.name, fraction=_num(n),
                            percent=_num(round(n * 100, 6)), found="、".join(_num(k) for k in known)))
@@ -367,7 +372,6 @@ def _filled(res: FileResult) -> dict:
     return filled
 
 
-@rule("level2-required")
 def _level2_required(ctx: RuleContext, params: dict) -> None:
     """E107: a 二级指标 the spec marks required has no filled row."""
     spec, res = ctx.spec, ctx.res
@@ -381,7 +385,6 @@ def _level2_required(ctx: RuleContext, params: dict) -> None:
                 res.add(Issue.make("E107", spec.sheet, f"{spec.columns[0].col}{first_row[l2.name]}", level2=l2.name))
 
 
-@rule("group-min")
 def _group_min(ctx: RuleContext, params: dict) -> None:
     """E118: fewer filled rows than an indicator group's or a section's min_filled."""
     spec, res = ctx.spec, ctx.res
@@ -399,7 +402,6 @@ def _group_min(ctx: RuleContext, params: dict) -> None:
                                count=sec.min_filled))
 
 
-@rule("section-rows")
 def _section_rows(ctx: RuleContext, params: dict) -> None:
     """E108: a section row with a title and no text, or text and no title."""
     spec, d = ctx.spec, ctx.res.data
@@ -410,19 +412,17 @@ def _section_rows(ctx: RuleContext, params: dict) -> None:
                                        missing="标题" if not item["标题"] else "内容"))
 
 
-@rule("formulas")
 def _formulas(ctx: RuleContext, params: dict) -> None:
     """E116: a formula in an input cell."""
     for ref, formula in sorted(ctx.res.data.formulas.items()):
         ctx.res.add(Issue.make("E116", ctx.spec.sheet, ref, found=formula[:80]))
 
 
-@rule("distinct-lines")
 def _distinct_lines(ctx: RuleContext, params: dict) -> None:
     """W202: a line repeated in a multi-line field (params: field; except, lines that may repeat)."""
     d = ctx.res.data
-    name = params.get("field", "")
-    goals = text(d.fields.get(name)) if name in d.fields else ""
+    name = params.get("field")
+    goals = text(d.fields.get(name))
     allowed = set(params.get("except", ()))
     seen = set()
     for line in goals.splitlines():
@@ -430,16 +430,15 @@ def _distinct_lines(ctx: RuleContext, params: dict) -> None:
         if not core:
             continue
         if core in seen and core not in allowed:
-            ctx.res.add(Issue.make("W202", ctx.spec.sheet, d.refs.get(name, ""), line=core))
+            ctx.res.add(Issue.make("W202", ctx.spec.sheet, d.refs[name], line=core))
         seen.add(core)
 
 
-@rule("short-text")
 def _short_text(ctx: RuleContext, params: dict) -> None:
     """W205: a text field filled with fewer characters than its min_length (params: field; min_length, when
     not the field's own)."""
     d = ctx.res.data
-    name = params.get("field", "")
+    name = params.get("field")
     if name in d.fields:
         use = text(d.fields[name])
         if use and len(use) < params.get("min_length", ctx.spec.field(name).min_length):
@@ -449,13 +448,12 @@ def _short_text(ctx: RuleContext, params: dict) -> None:
 def _target_value(ctx: RuleContext, ir, column: str):
     """(raw, parsed) of an indicator row's target cell."""
     raw = ir.values.get(column)
-    return raw, parse_value(raw, ctx.res.data.number_formats.get(ir.refs.get(column, ""), ""))
+    return raw, parse_value(raw, ctx.res.data.number_formats.get(ir.refs.get(column)))
 
 
-@rule("yesno")
 def _yesno(ctx: RuleContext, params: dict) -> None:
     """W201 (E120 with --reject-yesno): 是否 as a target (params: column)."""
-    column = params.get("column", "")
+    column = params.get("column")
     code = "E120" if ctx.opts is not None and ctx.opts.reject_yesno else "W201"
     for ir in ctx.res.data.indicators:
         raw, pr = _target_value(ctx, ir, column)
@@ -463,10 +461,9 @@ def _yesno(ctx: RuleContext, params: dict) -> None:
             ctx.res.add(Issue.make(code, ctx.spec.sheet, ir.refs[column], found=text(raw)))
 
 
-@rule("differs-from")
 def _differs_from(ctx: RuleContext, params: dict) -> None:
     """W203: a column repeats another one of its row (params: column, other; except, values allowed)."""
-    column, other = params.get("column", ""), params.get("other", "")
+    column, other = params.get("column"), params.get("other")
     allowed = set(params.get("except", ()))
     for ir in ctx.res.data.indicators:
         name, desc = text(ir.values.get(other)), text(ir.values.get(column))
@@ -474,10 +471,9 @@ def _differs_from(ctx: RuleContext, params: dict) -> None:
             ctx.res.add(Issue.make("W203", ctx.spec.sheet, ir.refs[column], found=desc))
 
 
-@rule("cost-direction")
 def _cost_direction(ctx: RuleContext, params: dict) -> None:
     """W204: a cost indicator (Level2.cost) set as ≥ a percentage of at least `limit` (params: column, limit)."""
-    column, limit = params.get("column", ""), params.get("limit", 100)
+    column, limit = params.get("column"), params.get("limit", 100)
     cost = {l2.name for l2 in ctx.spec.level2s if l2.cost}
     for ir in ctx.res.data.indicators:
         if ir.level2 not in cost:
@@ -488,11 +484,10 @@ def _cost_direction(ctx: RuleContext, params: dict) -> None:
             ctx.res.add(Issue.make("W204", ctx.spec.sheet, ir.refs[column], found=text(raw)))
 
 
-@rule("probable-percent")
 def _probable_percent(ctx: RuleContext, params: dict) -> None:
     """W231: a target that reads as a percentage written as a fraction, judged with its row's other text
     (params: column)."""
-    column = params.get("column", "")
+    column = params.get("column")
     for ir in ctx.res.data.indicators:
         raw, pr = _target_value(ctx, ir, column)
         number = pr.value.number if pr.value is not None else None
@@ -503,7 +498,6 @@ def _probable_percent(ctx: RuleContext, params: dict) -> None:
             ctx.res.add(Issue.make("W231", ctx.spec.sheet, ir.refs[column], found=text(raw), meant=meant.display()))
 
 
-@rule("file-code")
 def _file_code(ctx: RuleContext, params: dict) -> None:
     file_code_warning(ctx.spec, ctx.res)
 
@@ -516,6 +510,16 @@ def file_code_warning(spec: FormSpec, res: FileResult) -> None:
     code = res.data.key
     if m and code and m.group(1) != code:
         res.add(Issue.make("W206", spec.meta_sheet, "project_code", name_code=m.group(1), found=code))
+
+
+# The kinds this engine knows. Registered here rather than with @rule on each function: mutmut does not
+# mutate decorated functions, and the mutation score of this engine is a measured figure (docs/testing.md).
+for _kind, _runner in {"identity": _identity, "amounts": _amounts, "plan": _plan, "level2-required": _level2_required,
+                       "group-min": _group_min, "section-rows": _section_rows, "formulas": _formulas,
+                       "distinct-lines": _distinct_lines, "short-text": _short_text, "yesno": _yesno,
+                       "differs-from": _differs_from, "cost-direction": _cost_direction,
+                       "probable-percent": _probable_percent, "file-code": _file_code}.items():
+    rule(_kind)(_runner)
 
 
 # ---------------------------------------------------------------- driver --------
@@ -579,7 +583,7 @@ def _cross_field(spec: FormSpec, res: FileResult, registry: Registry, opts: Opti
     ctx = RuleContext(spec, res, registry, opts, prow)
     try:
         for declared in spec.checks:
-            runner = RULES.get(declared.get("kind", ""))
+            runner = RULES.get(declared.get("kind"))
             if runner is None:  # the spec names a kind this version does not know: the form cannot be checked
                 raise ValueError(f"unknown check kind {declared.get('kind')!r} in {spec.path}")
             runner(ctx, declared)
@@ -670,7 +674,7 @@ def supersede_fixed(results: list[FileResult], opts: Options) -> None:
 
 def _order(res: FileResult) -> None:
     def key(i: Issue):
-        return ({"error": 0, "skip": 1, "warning": 2}.get(i.severity, 3), _cell_sort(i.cell), i.code)
+        return {"error": 0, "skip": 1, "warning": 2}[i.severity], _cell_sort(i.cell), i.code
 
     res.issues = sorted(dict.fromkeys(res.issues), key=key)
 
