@@ -1421,9 +1421,9 @@ def test_validate_uses_the_prepared_issues():
 
 
 def test_prepare_of_a_table_form_runs_its_checks():
-    from test_checks import MON, make  # the table forms' in-memory returns
+    from inmemory import make_table_return
 
-    spec, res = make(MON, fields={"执行数": "abc"})
+    spec, res = make_table_return("monitoring", fields={"执行数": "abc"})
     pre = rules.prepare(res, REGISTRY)
     expected = run_checks_of(spec, res)
     assert pre == rules.Prepared(res.data.spec_name, expected) and expected
