@@ -7,6 +7,7 @@ import os
 import shutil
 import signal
 import subprocess
+import sys
 import time
 import zipfile
 from pathlib import Path
@@ -255,3 +256,31 @@ def test_unknown_form_spec_is_a_localised_usage_error(tmp_path, registry_path):
     proc = run_cli("generate", registry_path, "-o", tmp_path / "o", "--form", "nosuch")
     assert proc.returncode == 2 and "找不到表单规格" in proc.stderr and "Errno" not in proc.stderr
     assert not (tmp_path / "o").exists() or not list((tmp_path / "o").rglob("*.xlsx"))
+
+
+def test_a_patch_waits_for_its_module_to_be_imported(tmp_path, monkeypatch):
+    # the help layout's words are patched when Typer imports it, not on every command (~0.1 s)
+    import sys
+
+    from xlperf.cli_locale import when_imported
+
+    (tmp_path / "late_module.py").write_text("WORD = 'Options'\n", encoding="utf-8")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(sys.modules, "late_module", raising=False)
+    seen = []
+    when_imported("late_module", lambda m: (seen.append(m.WORD), setattr(m, "WORD", "选项")))
+    assert seen == [] and "late_module" not in sys.modules
+    import late_module
+
+    assert seen == ["Options"] and late_module.WORD == "选项"
+    assert not [f for f in sys.meta_path if type(f).__name__ == "_PatchOnImport" and f.name == "late_module"]
+    when_imported("late_module", lambda m: seen.append("again"))  # already imported: patched at once
+    assert seen == ["Options", "again"]
+    monkeypatch.delitem(sys.modules, "late_module")
+
+
+def test_help_words_are_not_loaded_by_a_command_that_prints_no_help(tmp_path, registry_path):
+    proc = subprocess.run([sys.executable, "-X", "importtime", "-m", "xlperf", "validate", tmp_path / "none",
+                           "-r", registry_path], capture_output=True, text=True, env={**os.environ, "XLPERF_LANG": "zh"})
+    assert proc.returncode == 2 and "找不到" in proc.stderr
+    assert "typer.rich_utils" not in proc.stderr
