@@ -407,9 +407,8 @@ def _find_eocd(data: bytes) -> tuple[int, int] | None:
     """(entry count, central directory size) from the end-of-central-directory record, or None."""
     size = len(data)
     tail_start = size - min(size, 22 + 65535 + 20)
-    pos = data.rfind(b"PK\x05\x06", tail_start)
-    while pos >= 0 and size - pos < 22:
-        pos = data.rfind(b"PK\x05\x06", tail_start, pos)
+    # the record is 22 bytes: its signature ends at least 18 bytes before the end (one search, no loop)
+    pos = data.rfind(b"PK\x05\x06", tail_start, max(0, size - 18))
     if pos < 0:
         return None
     count, cd_size = struct.unpack_from("<HL", data, pos + 10)
