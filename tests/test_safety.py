@@ -884,3 +884,222 @@ def test_a_short_last_ole_sector_is_read_as_padded():
     good = _ole2({"Workbook": b"\x09\x08"})
     cut = good[:_DIR + 300]  # the root and the first stream entry, and part of the next
     assert safety._ole_names(_reader(cut), len(cut)) == ["Root Entry", "Workbook"]
+
+
+# ------------------------------------------------------------------- the end-of-central-directory record ----
+def _eocd(count: int, cd_size: int, comment: bytes = b"") -> bytes:
+    return b"PK\x05\x06" + struct.pack("<HHHHIIH", 0, 0, count, count, cd_size, 0, len(comment)) + comment
+
+
+def _zip64_tail(z64_off: int, count: int = 7, cd_size: int = 1234, sig: bytes = b"PK\x06\x06") -> bytes:
+    """A zip64 end record (56 bytes) and its locator (20 bytes), pointing at *z64_off*."""
+    record = sig + struct.pack("<QHHIIQQQQ", 44, 45, 45, 0, 0, count, count, cd_size, 0)
+    return record + b"PK\x06\x07" + struct.pack("<IQI", 0, z64_off, 1)
+
+
+def test_the_end_record_is_the_last_one_that_fits():
+    assert safety._find_eocd(b"x" * 40 + _eocd(3, 150)) == (3, 150)
+    assert safety._find_eocd(_eocd(3, 150)) == (3, 150)  # the record alone, from offset 0
+    # a signature in the comment too close to the end to be a record is passed over, one that fits is taken
+    assert safety._find_eocd(b"x" * 40 + _eocd(3, 150, b"PK\x05\x06" + bytes(17))) == (3, 150)
+    assert safety._find_eocd(b"x" * 40 + _eocd(3, 150, b"PK\x05\x06" + bytes(18))) == (0, 0)
+    assert safety._find_eocd(_eocd(3, 150)[:-1]) is None  # 21 bytes: no room for a record
+    assert safety._find_eocd(b"PK\x05\x06" + bytes(10)) is None
+    assert safety._find_eocd(b"PK\x03\x04" + bytes(100)) is None
+    assert safety._find_eocd(b"") is None
+
+
+def test_the_end_record_is_looked_for_within_the_longest_comment():
+    comment = bytes(65535)
+    assert safety._find_eocd(b"x" * 30 + _eocd(3, 150, comment)) == (3, 150)
+    # a record further back than the longest comment allows (and the zip64 locator) is not searched for
+    assert safety._find_eocd(_eocd(3, 150) + bytes(65535 + 20)) == (3, 150)
+    assert safety._find_eocd(_eocd(3, 150) + bytes(65535 + 21)) is None
+
+
+@pytest.mark.parametrize(("count", "cd_size"), [(0xFFFF, 0xFFFFFFFF), (0xFFFF, 500), (5, 0xFFFFFFFF)])
+def test_a_zip64_end_record_gives_the_count_and_size(count, cd_size):
+    body = b"x" * 100
+    assert safety._find_eocd(body + _zip64_tail(100) + _eocd(count, cd_size)) == (7, 1234)
+
+
+def test_a_zip64_end_record_is_read_only_when_the_end_record_asks_for_it():
+    body = b"x" * 100
+    assert safety._find_eocd(body + _zip64_tail(100) + _eocd(5, 500)) == (5, 500)
+
+
+@pytest.mark.parametrize("tail", [
+    _zip64_tail(100, sig=b"PK\x06\x05"),        # no zip64 record where the locator points
+    _zip64_tail(101),                           # the locator points one byte off
+    _zip64_tail(10**12),                        # beyond the end of the file
+    _zip64_tail(100)[:56] + b"PK\x06\x08" + _zip64_tail(100)[60:],  # no locator signature
+    _zip64_tail(100)[:56] + bytes(20),          # no locator
+])
+def test_a_zip64_record_that_is_not_there_leaves_the_end_record_as_it_is(tail):
+    assert safety._find_eocd(b"x" * 100 + tail + _eocd(0xFFFF, 0xFFFFFFFF)) == (0xFFFF, 0xFFFFFFFF)
+
+
+def test_a_zip64_record_is_read_up_to_the_very_end_of_the_file():
+    # the locator at offset 0, the zip64 record last: every bound at its edge
+    locator = b"PK\x06\x07" + struct.pack("<IQI", 0, 20 + 22, 1)
+    record = _zip64_tail(0)[:56]
+    data = locator + _eocd(0xFFFF, 0xFFFFFFFF) + record
+    assert safety._find_eocd(data) == (7, 1234)
+    assert safety._find_eocd(data[:-1]) == (0xFFFF, 0xFFFFFFFF)  # the record cut short
+    # a locator that would start before the file (the end record near its start) is no locator
+    wrapped = _eocd(0xFFFF, 0xFFFFFFFF) + record + b"PK\x06\x07" + struct.pack("<IQI", 0, 22, 1)
+    assert safety._find_eocd(wrapped) == (0xFFFF, 0xFFFFFFFF)
+
+
+# ------------------------------------------------------------------- one entry, inflated as far as asked ----
+_SST = b'<?xml version="1.0"?><sst>' + b"".join(b"<si><t>%d</t></si>" % i for i in range(3000)) + b"</sst>"
+
+
+def _deflated(body: bytes) -> bytes:
+    c = zlib.compressobj(6, zlib.DEFLATED, -15)
+    return c.compress(body) + c.flush()
+
+
+def _entry(name: str, body: bytes, method: int = zipfile.ZIP_DEFLATED, *, size: int | None = None,
+           flags: int = 0, local_flags: int | None = None, extra: bytes = b"", local_name: bytes | None = None,
+           lead: bytes = b"", packed: bytes | None = None):
+    """A local header and its data after *lead*, and the ZipInfo a central directory would give it."""
+    if packed is None:
+        packed = _deflated(body) if method == zipfile.ZIP_DEFLATED else body
+    raw_name = name.encode("utf-8") if local_name is None else local_name
+    lf = flags if local_flags is None else local_flags
+    local = struct.pack("<4sHHHHHIIIHH", b"PK\x03\x04", 20, lf, method, 0, 0, zlib.crc32(body), len(packed),
+                        len(body), len(raw_name), len(extra)) + raw_name + extra
+    zi = zipfile.ZipInfo(name)
+    zi.header_offset, zi.compress_type, zi.flag_bits = len(lead), method, flags
+    zi.compress_size, zi.file_size, zi.CRC = len(packed), len(body) if size is None else size, zlib.crc32(body)
+    return lead + local + packed, zi
+
+
+@pytest.mark.parametrize("method", [zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED])
+def test_an_entry_is_inflated_only_as_far_as_asked(method):
+    data, zi = _entry("xl/sharedStrings.xml", _SST, method, lead=b"lead" * 10, extra=b"\xca\xfe\x02\x00ab")
+    part = safety._Inflater(data, zi)
+    assert (part.head(1), part.out, part.done) == (_SST[:1], _SST[:1], False)
+    assert (part.head(100), part.out, part.done) == (_SST[:100], _SST[:100], False)
+    assert part.head(50) == _SST[:50] and part.out == _SST[:100]  # what is there already is not inflated again
+    assert (part.head(len(_SST)), part.done) == (_SST, True)
+    assert part.whole() == _SST and part.head(len(_SST) + 10) == _SST
+    part.check_crc()
+    fresh = safety._Inflater(data, zi)
+    assert (fresh.whole(), fresh.done) == (_SST, True)
+    fresh.check_crc()
+    assert (safety._Inflater(data, zi).head(len(_SST) + 1), safety._Inflater(data, zi).head(4)) == (_SST, _SST[:4])
+    empty_data, empty = _entry("xl/empty.xml", b"", method)
+    assert (safety._Inflater(empty_data, empty).head(10), safety._Inflater(empty_data, empty).whole()) == (b"", b"")
+
+
+@pytest.mark.parametrize("method", [zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED])
+def test_an_entry_is_cut_at_the_size_the_directory_gives_it(method):
+    data, zi = _entry("xl/a.xml", _SST, method, size=1000)
+    part = safety._Inflater(data, zi)
+    assert (part.head(5000), part.done) == (_SST[:1000], True)
+    assert safety._Inflater(data, zi).whole() == _SST[:1000]
+    with pytest.raises(zipfile.BadZipFile, match="Bad CRC-32 for file 'xl/a.xml'"):
+        part.check_crc()
+
+
+def test_a_deflated_entry_cut_short_gives_what_it_holds():
+    data, zi = _entry("xl/a.xml", _SST)
+    cut = len(data) - zi.compress_size // 2
+    zi.compress_size -= zi.compress_size // 2
+    part = safety._Inflater(data[:cut], zi)
+    got = part.head(len(_SST))
+    assert 1000 < len(got) < len(_SST) and _SST.startswith(got) and part.done
+    assert safety._Inflater(data[:cut], zi).whole() == got
+
+
+@pytest.mark.parametrize(("kw", "error"), [
+    ({"lead": b"", "local_name": b""}, "File name in directory 'xl/a.xml' and header b'' differ."),
+    ({"local_name": b"xl/b.xml"}, "File name in directory 'xl/a.xml' and header b'xl/b.xml' differ."),
+    ({"flags": 0x20}, "compressed patched data (flag bit 5)"),
+    ({"flags": 0x40}, "strong encryption (flag bit 6)"),
+])
+def test_a_local_header_that_does_not_match_is_a_bad_entry(kw, error):
+    data, zi = _entry("xl/a.xml", b"<a/>", **kw)
+    problem, kept = safety._scan_xml(data, zi, [_MiB16], {}, keep=10)
+    assert (problem.code, problem.detail, kept) == ("F008", {"reason": "bad_entry", "entry": "xl/a.xml",
+                                                             "error": error}, b"")
+
+
+_MiB16 = 16 * 2**20
+
+
+def test_a_local_header_cut_short_or_without_its_signature_is_a_bad_entry():
+    data, zi = _entry("xl/a.xml", b"<a/>")
+    problem, _ = safety._scan_xml(data[:29], zi, [_MiB16], {}, keep=10)
+    assert problem.detail["error"] == "Truncated file header"
+    problem, _ = safety._scan_xml(b"PK\x03\x05" + data[4:], zi, [_MiB16], {}, keep=10)
+    assert problem.detail["error"] == "Bad magic number for file header"
+
+
+def test_local_names_are_read_as_utf8_only_when_flagged():
+    name = "xl/工作表.xml"
+    data, zi = _entry(name, b"<a/>", flags=0x800)
+    assert safety._scan_xml(data, zi, [_MiB16], {}, keep=10) == (None, b"<a/>")
+    # the same bytes without the flag are a code page 437 name (what zipfile reads in the directory)
+    cp437 = name.encode("utf-8").decode("cp437")
+    data, zi = _entry(cp437, b"<a/>", local_name=name.encode("utf-8"), local_flags=0x1)
+    zi.flag_bits = 0
+    assert safety._scan_xml(data, zi, [_MiB16], {}, keep=10) == (None, b"<a/>")
+
+
+def test_small_xml_parts_are_checked_whole_within_the_budget():
+    big = b"<a>" + b"x" * (256 * 1024 - 7) + b"</a>"
+    assert len(big) == 256 * 1024
+    for name, body, budget, whole in (("xl/a.xml", big, len(big), True), ("xl/a.xml", big + b" ", 10**9, False),
+                                      ("xl/a.xml", big, len(big) - 1, False), ("xl/a.rels", b"<r/>", 4, True),
+                                      ("xl/a.VML", b"<v/>", 4, True), ("xl/a.bin", b"<b/>", 100, False)):
+        data, zi = _entry(name, body)
+        parts: dict = {}
+        left = [budget]
+        assert safety._scan_xml(data, zi, left, parts, keep=3) == (None, body[:3])
+        assert (parts, left) == (({name: body}, [budget - len(body)]) if whole else ({}, [budget])), (name, budget)
+
+
+def test_a_damaged_part_is_reported_as_the_inflater_found_it():
+    def damaged(body: bytes) -> bytes:  # a block of a reserved type after the data: past the head
+        c = zlib.compressobj(6, zlib.DEFLATED, -15)
+        return c.compress(body) + c.flush(zlib.Z_SYNC_FLUSH) + b"\x07"
+
+    data, zi = _entry("xl/a.xml", _SST, packed=damaged(_SST))
+    problem, _ = safety._scan_xml(data, zi, [_MiB16], {}, keep=10)
+    assert (problem.code, problem.detail["reason"]) == ("F008", "bad_entry")
+    assert problem.detail["error"].startswith("Error -3 while decompressing data")  # not a CRC error
+    # the head is still scanned first: a declaration there is F013, whatever comes later
+    data, zi = _entry("xl/a.xml", b"<!DOCTYPE a>" + _SST, packed=damaged(b"<!DOCTYPE a>" + _SST))
+    problem, _ = safety._scan_xml(data, zi, [_MiB16], {}, keep=10)
+    assert (problem.code, problem.detail) == ("F013", {"entry": "xl/a.xml"})
+
+
+@pytest.mark.parametrize("body", [
+    b"<root><!DOCTYPE x></root>", b"<root/><!ENTITY x 'y'>", b"<root><!DocType x>",
+    "<root><!DOCTYPE x></root>".encode("utf-16-le"), b"<?xml version='1.0'?><!DOCTYPE root><root/>",
+])
+def test_a_declaration_anywhere_in_the_head_is_f013(body):
+    data, zi = _entry("xl/worksheets/sheet1.xml", body)
+    problem, kept = safety._scan_xml(data, zi, [_MiB16], {}, keep=10)
+    assert (problem.code, problem.detail, kept) == ("F013", {"entry": "xl/worksheets/sheet1.xml"}, b"")
+
+
+@pytest.mark.parametrize(("prolog", "rejected"), [(65_000, False), (66_000, True)])
+def test_the_prolog_may_be_up_to_64_kib(prolog, rejected):
+    body = b"<?xml version='1.0'?><!--" + b"x" * (prolog - 28) + b"--><root/>"
+    assert body.index(b"<root/>") == prolog
+    data, zi = _entry("xl/worksheets/sheet1.xml", body)
+    problem, kept = safety._scan_xml(data, zi, [_MiB16], {}, keep=5)
+    if rejected:
+        assert (problem.detail, kept) == ({"entry": "xl/worksheets/sheet1.xml", "reason": "oversized_prolog"}, b"")
+    else:
+        assert (problem, kept) == (None, body[:5])
+
+
+def test_a_part_that_is_all_prolog_is_left_to_the_parser():
+    body = b"<?xml version='1.0'?><!-- never closed " + b"x" * 5000
+    data, zi = _entry("xl/worksheets/sheet1.xml", body)
+    assert safety._scan_xml(data, zi, [_MiB16], {}, keep=5) == (None, body[:5])
