@@ -1103,3 +1103,75 @@ def test_a_part_that_is_all_prolog_is_left_to_the_parser():
     body = b"<?xml version='1.0'?><!-- never closed " + b"x" * 5000
     data, zi = _entry("xl/worksheets/sheet1.xml", body)
     assert safety._scan_xml(data, zi, [_MiB16], {}, keep=5) == (None, body[:5])
+
+
+# ------------------------------------------------------------------- the zip's directory, before zipfile opens it ----
+def _eocd_only(count: int, cd_size: int) -> bytes:
+    return b"PK\x03\x04" + bytes(100) + _eocd(count, cd_size)
+
+
+def test_a_zip_without_an_end_record_is_f008():
+    assert safety._check_zip(b"PK\x03\x04" + bytes(200), Limits(), {}) == Rejection(
+        "F008", "rejected", {"reason": "no_central_directory"})
+
+
+@pytest.mark.parametrize(("limits", "largest"), [(Limits(), 2000 * 1024), (Limits(max_entries=100), 2**20)])
+def test_a_central_directory_larger_than_the_entries_allow_is_f009(limits, largest):
+    assert safety._check_zip(_eocd_only(1, largest), limits, {}).detail == {
+        "reason": "bad_zip", "error": "Bad offset for central directory"}  # allowed: zipfile is asked, and refuses
+    assert safety._check_zip(_eocd_only(1, largest + 1), limits, {}) == Rejection(
+        "F009", "rejected", {"reason": "central_directory_size", "entries": 1, "size": largest + 1,
+                             "limit": limits.max_entries})
+
+
+def test_a_directory_zipfile_cannot_read_is_f008_with_its_words():
+    assert safety._check_zip(_eocd_only(1, 46), Limits(), {}) == Rejection(
+        "F008", "rejected", {"reason": "bad_zip", "error": "Bad magic number for central directory"})
+
+
+def test_entries_are_counted_in_the_directory_not_only_in_the_end_record():
+    data = _zip_of({"[Content_Types].xml": b"<Types/>", "xl/workbook.xml": b"<workbook/>", "c.xml": b"<c/>"})
+    pos = data.rfind(b"PK\x05\x06")
+    lying = data[:pos + 8] + struct.pack("<HH", 1, 1) + data[pos + 12:]  # the end record says one entry
+    assert safety._check_zip(lying, Limits(max_entries=2), {}) == Rejection(
+        "F009", "rejected", {"entries": 3, "limit": 2})
+    assert safety._check_zip(lying, Limits(max_entries=3), {}) is None
+
+
+def test_error_texts_for_details():
+    assert safety._err(OSError(2, "No such file or directory")) == "No such file or directory"
+    assert safety._err(OSError("no strerror")) == "no strerror"
+    assert safety._err(ValueError("bad value")) == "bad value"
+    assert safety._err(ValueError()) == "ValueError"
+    assert safety._err(ValueError("x" * 250)) == "x" * 200
+
+
+@pytest.mark.parametrize(("data", "state"), [
+    (b"<??><root/>", "root"),                                  # a processing instruction ends at its first ?>
+    (b"<?xml?><?mso-application progid='Excel.Sheet'?><root/>", "root"),
+    (b"<?xml?><!DOCTYPE x><?pi?><root/>", "dtd"),              # ...not at the last one
+    (b"<!-- a --><!-- b --><root/>", "root"),
+    (b"<!-- a --><!DOCTYPE x><!-- b --><root/>", "dtd"),
+    (b"<?xml?><!-", "more"),                                   # too few bytes left to tell
+    (b"X<!DOCTYPE x>", "root"),                                # text first: no prolog at all
+])
+def test_prolog_state_after_the_first_declaration(data, state):
+    assert safety._prolog_state(data) == state
+
+
+def test_a_used_range_with_bytes_that_are_not_ascii_is_still_judged():
+    zf = _dimension_zip()
+    r = safety._check_dimension(zf, zf.getinfo("xl/worksheets/sheet1.xml"), b'<dimension ref="\xe9A1:F20000"/>',
+                                Limits())
+    assert (r.detail["ref"], r.detail["rows"]) == ("\ufffdA1:F20000", 20000)
+
+
+def test_macro_override_reads_past_odd_tags_and_bytes():
+    names = {"xl/vbaproject.bin": 1, "xl/\ufffd.bin": 1}
+    no_part = b'<Override ContentType="application/vnd.ms-office.vbaProject"/>'
+    vba = b'<Override PartName="/xl/vbaProject.bin" ContentType="application/vnd.ms-office.vbaProject"/>'
+    assert safety._macro_override(no_part + vba, names) == ("xl/vbaproject.bin", "application/vnd.ms-office.vbaProject")
+    every = b"<!-- macrosheet dialogsheet macroenabled.main+xml -->" + vba
+    assert safety._macro_override(every, names)[0] == "xl/vbaproject.bin"
+    odd = b'<Override PartName="/xl/\xff.bin" ContentType="application/vnd.ms-office.vbaProject\xe9"/>'
+    assert safety._macro_override(odd, names) == ("xl/\ufffd.bin", "application/vnd.ms-office.vbaProject\ufffd")

@@ -595,7 +595,7 @@ def _check_dimension(zf, zi, head: bytes, limits: Limits) -> Rejection | None:
     if not m:
         return None
     ref = m.group(1).decode("ascii", "replace").strip()
-    end = _REF_END.search(ref.split(":")[-1])
+    end = _REF_END.search(ref)  # the last cell of the range (the pattern is anchored at the end)
     if not end:
         return None
     col = 0
