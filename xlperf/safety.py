@@ -834,7 +834,7 @@ def _prolog_state(data: bytes) -> str:
             d = d[len(bom):]
             break
     i, n = 0, len(d)
-    while True:
+    for _ in range(n + 1):  # each pass moves past at least one byte: a bounded loop, whatever the input
         while i < n and d[i] in b" \t\r\n":
             i += 1
         if i >= n:
@@ -858,6 +858,7 @@ def _prolog_state(data: bytes) -> str:
         if d.startswith(b"<!", i):
             return "dtd"
         return "root"
+    return "more"  # not reached: the last pass finds the end of the data
 
 
 # --------------------------------------------------------------------------- XML the project parses itself
