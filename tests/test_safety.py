@@ -1080,6 +1080,7 @@ def test_a_damaged_part_is_reported_as_the_inflater_found_it():
 @pytest.mark.parametrize("body", [
     b"<root><!DOCTYPE x></root>", b"<root/><!ENTITY x 'y'>", b"<root><!DocType x>",
     "<root><!DOCTYPE x></root>".encode("utf-16-le"), b"<?xml version='1.0'?><!DOCTYPE root><root/>",
+    b"<?xml version='1.0'?><!ELEMENT root ANY><root/>",  # any declaration before the root, not only these two
 ])
 def test_a_declaration_anywhere_in_the_head_is_f013(body):
     data, zi = _entry("xl/worksheets/sheet1.xml", body)
@@ -1154,6 +1155,7 @@ def test_error_texts_for_details():
     (b"<!-- a --><!DOCTYPE x><!-- b --><root/>", "dtd"),
     (b"<?xml?><!-", "more"),                                   # too few bytes left to tell
     (b"X<!DOCTYPE x>", "root"),                                # text first: no prolog at all
+    (b"x", "root"), (b"", "more"), (b"  ", "more"),
 ])
 def test_prolog_state_after_the_first_declaration(data, state):
     assert safety._prolog_state(data) == state
@@ -1175,3 +1177,104 @@ def test_macro_override_reads_past_odd_tags_and_bytes():
     assert safety._macro_override(every, names)[0] == "xl/vbaproject.bin"
     odd = b'<Override PartName="/xl/\xff.bin" ContentType="application/vnd.ms-office.vbaProject\xe9"/>'
     assert safety._macro_override(odd, names) == ("xl/\ufffd.bin", "application/vnd.ms-office.vbaProject\ufffd")
+
+
+# ------------------------------------------------------------------- each check of the zip's entries, in full ----
+_CD_FIELDS = ("sig", "made", "needed", "flags", "method", "time", "date", "crc", "csize", "usize", "nlen", "elen",
+              "clen", "disk", "iattr", "eattr", "offset")
+
+
+def _patched(data: bytes, name: str, **fields) -> bytes:
+    """*data* with fields of the central-directory header of entry *name* replaced (names as _CD_FIELDS)."""
+    cd = struct.Struct("<4sHHHHHHIIIHHHHHII")
+    pos = data.index(b"PK\x01\x02")
+    while True:
+        values = dict(zip(_CD_FIELDS, cd.unpack_from(data, pos)))
+        entry = data[pos + 46:pos + 46 + values["nlen"]].decode()
+        if entry == name:
+            values.update(fields)
+            return data[:pos] + cd.pack(*values.values()) + data[pos + 46:]
+        pos += 46 + values["nlen"] + values["elen"] + values["clen"]
+
+
+_BOOK = {"[Content_Types].xml": b"<Types/>", "xl/workbook.xml": b"<workbook/>"}
+
+
+def _checked(data: bytes, limits: Limits = Limits()):
+    return safety._check_zip(data, limits, {})
+
+
+def test_an_entry_of_an_unsupported_method_is_f008():
+    data = _patched(_zip_of(_BOOK), "xl/workbook.xml", method=12)
+    assert _checked(data) == Rejection("F008", "rejected", {"reason": "unsupported_compression",
+                                                           "entry": "xl/workbook.xml", "method": 12})
+
+
+def test_an_entry_that_would_end_beyond_the_file_is_f008_at_that_edge():
+    data = _zip_of(_BOOK)
+    first = "[Content_Types].xml"
+    assert _checked(_patched(data, first, csize=len(data) - 30 + 1)) == Rejection(
+        "F008", "rejected", {"reason": "entry_beyond_end", "entry": first})
+    # up to the last byte of the file it is not beyond the end (it overlaps the next entry instead)
+    assert _checked(_patched(data, first, csize=len(data) - 30)).detail == {
+        "reason": "overlapping_entries", "entry": first}
+
+
+def test_a_stored_entry_whose_sizes_differ_is_f008_unless_encrypted():
+    data = _zip_of(_BOOK, zipfile.ZIP_STORED)
+    size = len(_BOOK["xl/workbook.xml"])
+    assert _checked(_patched(data, "xl/workbook.xml", usize=size + 1)) == Rejection(
+        "F008", "rejected", {"reason": "size_mismatch", "entry": "xl/workbook.xml"})
+    # an encrypted stored entry carries its encryption header in its data: F014, not a size mismatch
+    assert _checked(_patched(data, "xl/workbook.xml", usize=size + 1, flags=1)) == Rejection(
+        "F014", "rejected", {"entry": "xl/workbook.xml"})
+
+
+def test_the_compression_ratio_is_judged_above_one_mib_and_above_the_limit():
+    def bomb(size: int) -> bytes:
+        return _zip_of({**_BOOK, "xl/media/zeros.png": bytes(size)})
+
+    data = bomb(2**20 + 1)
+    zi = zipfile.ZipFile(io.BytesIO(data)).getinfo("xl/media/zeros.png")
+    ratio = zi.file_size / zi.compress_size
+    assert ratio > 200 and round(ratio, 2) != round(ratio, 1)
+    assert _checked(data) == Rejection("F010", "rejected", {
+        "reason": "ratio", "entry": "xl/media/zeros.png", "size": 2**20 + 1, "compressed": zi.compress_size,
+        "ratio": round(ratio, 1), "limit": 200.0})
+    assert _checked(data, Limits(max_ratio=ratio)) is None  # at the limit: allowed
+    assert _checked(bomb(2**20)) is None  # one MiB exactly: not judged by its ratio
+    one_byte = _patched(data, "xl/media/zeros.png", csize=1)
+    assert _checked(one_byte).detail["ratio"] == float(2**20 + 1)
+
+
+def test_size_limits_give_every_detail():
+    data = _zip_of({**_BOOK, "xl/big.bin": bytes(3 * 2**20)})
+    zi = zipfile.ZipFile(io.BytesIO(data)).getinfo("xl/big.bin")
+    limits = Limits(max_entry_uncompressed=2 * 2**20, max_total_uncompressed=5 * 2**20, max_ratio=10**6)
+    assert _checked(data, limits) == Rejection("F019", "rejected", {
+        "reason": "entry_size", "entry": "xl/big.bin", "size": 3 * 2**20, "compressed": zi.compress_size,
+        "limit": 2 * 2**20, "size_mb": 3.0, "limit_mb": 2.0})
+    total = 3 * 2**20 + len(_BOOK["[Content_Types].xml"]) + len(_BOOK["xl/workbook.xml"])
+    limits = Limits(max_total_uncompressed=3 * 2**20, max_ratio=10**6)
+    assert _checked(data, limits) == Rejection("F019", "rejected", {
+        "reason": "total_size", "entry": "xl/big.bin", "size": total, "limit": 3 * 2**20, "size_mb": 3.0,
+        "limit_mb": 3.0})
+
+
+def test_an_encrypted_entry_is_f014_naming_it():
+    data = _patched(_zip_of(_BOOK), "xl/workbook.xml", flags=0x40)
+    assert _checked(data) == Rejection("F014", "rejected", {"entry": "xl/workbook.xml"})
+
+
+def test_an_open_document_without_a_workbook_is_told_by_its_mimetype():
+    data = _zip_of({"mimetype": b"application/vnd.oasis.opendocument.spreadsheet", "content.xml": b"<c/>"})
+    assert _checked(data) == Rejection("F005", "rejected", {"format": "ods"})
+
+
+def test_a_local_header_before_the_start_of_the_file_is_f008(tmp_path):
+    data = _zip_of(_BOOK)
+    eocd = data.rfind(b"PK\x05\x06")
+    cd_offset = struct.unpack_from("<I", data, eocd + 16)[0]
+    shifted = data[:eocd + 16] + struct.pack("<I", cd_offset + 100) + data[eocd + 20:]  # directory "moved" by 100
+    r, out, _st = read_checked(_write(tmp_path / "neg.xlsx", shifted))
+    assert (r.code, r.detail, out) == ("F008", {"reason": "unreadable_zip", "error": "Invalid argument"}, None)
