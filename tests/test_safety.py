@@ -1278,3 +1278,60 @@ def test_a_local_header_before_the_start_of_the_file_is_f008(tmp_path):
     shifted = data[:eocd + 16] + struct.pack("<I", cd_offset + 100) + data[eocd + 20:]  # directory "moved" by 100
     r, out, _st = read_checked(_write(tmp_path / "neg.xlsx", shifted))
     assert (r.code, r.detail, out) == ("F008", {"reason": "unreadable_zip", "error": "Invalid argument"}, None)
+
+
+# ------------------------------------------------------------------- a file that changes while it is checked ----
+def _stat_like(real: os.stat_result, **changes) -> os.stat_result:
+    fields = list(real)
+    for name, value in changes.items():
+        fields[("st_mode", "st_ino", "st_dev", "st_nlink", "st_uid", "st_gid", "st_size").index(name)] = value
+    return os.stat_result(fields)
+
+
+@pytest.mark.parametrize(("changes", "code", "detail"), [
+    ({"st_mode": 0o40755}, "F002", {"reason": "not_regular_file"}),   # swapped for a directory
+    ({"st_size": 0}, "F003", {"size": 0}),                              # emptied
+    ({"st_size": 10**9}, "F004", {"size": 10**9, "limit": 20 * 2**20}),  # grown past the limit
+])
+def test_the_file_is_judged_by_what_was_opened_not_by_its_name(tmp_path, monkeypatch, changes, code, detail):
+    path = _xlsxwriter_workbook(tmp_path / "b.xlsx")
+    opened = _stat_like(os.stat(path), **changes)
+    with monkeypatch.context() as m:
+        m.setattr(os, "fstat", lambda fd: opened)
+        r, data, st_ = read_checked(path)
+    assert (r, data, st_) == (Rejection(code, "rejected" if code != "F003" else CODES["F003"][0], detail), None,
+                              opened)
+
+
+def test_a_file_that_cannot_be_read_once_opened_is_f002(tmp_path, monkeypatch):
+    path = _xlsxwriter_workbook(tmp_path / "b.xlsx")
+
+    def failing(fd):
+        raise OSError(5, "Input/output error")
+
+    with monkeypatch.context() as m:
+        m.setattr(os, "fstat", failing)
+        r, data, st_ = read_checked(path)
+    assert (r, data, st_) == (Rejection("F002", "rejected", {"reason": "unreadable", "error": "Input/output error"}),
+                              None, None)
+
+
+def test_a_file_that_grew_since_its_size_was_taken_is_read_whole_up_to_the_limit(tmp_path, monkeypatch):
+    path = _xlsxwriter_workbook(tmp_path / "b.xlsx")
+    whole = path.read_bytes()
+    n = len(whole)
+    earlier = _stat_like(os.stat(path), st_size=n - 10)
+    with monkeypatch.context() as m:
+        m.setattr(os, "stat", lambda p, *a, **kw: earlier)
+        m.setattr(os, "fstat", lambda fd: earlier)
+        r, data, st_ = read_checked(path)
+        assert (r, data, st_) == (None, whole, earlier)  # the bytes checked are all the bytes there are
+        r, data, st_ = read_checked(path, Limits(max_file_bytes=n - 5))
+        assert (r, data, st_) == (Rejection("F004", "rejected", {"size": n - 4, "limit": n - 5}), None, earlier)
+
+
+def test_files_starting_as_any_zip_are_checked_as_zips(tmp_path):
+    empty = read_checked(_write(tmp_path / "empty.xlsx", b"PK\x05\x06" + bytes(18)))[0]
+    assert empty == Rejection("F011", "rejected", {"missing": "[Content_Types].xml", "kind": "zip"})
+    spanned = b"PK\x07\x08" + bytes(12) + _zip_of(_BOOK)  # the marker of a split archive, then the zip
+    assert read_checked(_write(tmp_path / "spanned.xlsx", spanned))[0] is None
