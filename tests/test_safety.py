@@ -205,7 +205,8 @@ def test_unreadable_file(tmp_path, monkeypatch):
 
 
 def test_nul_in_path_does_not_raise(tmp_path):
-    assert precheck(str(tmp_path / "a\0b.xlsx")).code == "F002"
+    r = precheck(str(tmp_path / "a\0b.xlsx"))
+    assert (r.code, r.detail) == ("F002", {"reason": "unreadable", "error": "embedded null byte"})
 
 
 def test_ole_with_unwalkable_directory_falls_back_to_scan(corpus, tmp_path):
@@ -1335,3 +1336,60 @@ def test_files_starting_as_any_zip_are_checked_as_zips(tmp_path):
     assert empty == Rejection("F011", "rejected", {"missing": "[Content_Types].xml", "kind": "zip"})
     spanned = b"PK\x07\x08" + bytes(12) + _zip_of(_BOOK)  # the marker of a split archive, then the zip
     assert read_checked(_write(tmp_path / "spanned.xlsx", spanned))[0] is None
+
+
+class _FailingReader:
+    """The opened file, failing its *fail_at*-th read as a disk or network share can."""
+
+    def __init__(self, f, fail_at: int):
+        self.f, self.reads, self.fail_at = f, 0, fail_at
+
+    def read(self, n=-1):
+        self.reads += 1
+        if self.reads == self.fail_at:
+            raise OSError(5, "Input/output error")
+        return self.f.read(n)
+
+    def seek(self, *a):
+        return self.f.seek(*a)
+
+    def fileno(self):
+        return self.f.fileno()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.f.close()
+
+
+@pytest.mark.parametrize(("content", "fail_at", "stat_known"), [
+    ("zip", 1, False),   # the first bytes
+    ("zip", 2, True),    # the whole file
+    ("text", 2, True),   # the sample of a file that is no zip
+])
+def test_a_read_that_fails_is_f002_unreadable(tmp_path, monkeypatch, content, fail_at, stat_known):
+    path = _xlsxwriter_workbook(tmp_path / "b.xlsx") if content == "zip" else _write(tmp_path / "t.xlsx", b"a,b\n1,2\n")
+    real_fdopen = os.fdopen
+    with monkeypatch.context() as m:
+        m.setattr(os, "fdopen", lambda fd, mode: _FailingReader(real_fdopen(fd, mode), fail_at))
+        r, data, st_ = read_checked(path)
+    assert (r, data) == (Rejection("F002", "rejected", {"reason": "unreadable", "error": "Input/output error"}), None)
+    assert (st_ is not None) == stat_known
+
+
+def test_a_file_that_cannot_be_wrapped_once_opened_is_f002_and_its_descriptor_closed(tmp_path, monkeypatch):
+    path = _xlsxwriter_workbook(tmp_path / "b.xlsx")
+    closed = []
+    real_close = os.close
+
+    def failing(fd, mode):
+        raise OSError(24, "Too many open files")
+
+    with monkeypatch.context() as m:
+        m.setattr(os, "fdopen", failing)
+        m.setattr(os, "close", lambda fd: (closed.append(fd), real_close(fd)))
+        r, data, st_ = read_checked(path)
+    assert (r, data, st_) == (Rejection("F002", "rejected", {"reason": "unreadable", "error": "Too many open files"}),
+                              None, None)
+    assert len(closed) == 1 and isinstance(closed[0], int)
