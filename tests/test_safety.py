@@ -1393,3 +1393,14 @@ def test_a_file_that_cannot_be_wrapped_once_opened_is_f002_and_its_descriptor_cl
     assert (r, data, st_) == (Rejection("F002", "rejected", {"reason": "unreadable", "error": "Too many open files"}),
                               None, None)
     assert len(closed) == 1 and isinstance(closed[0], int)
+
+
+def test_zip64_offsets_and_counts_are_unsigned():
+    body = b"x" * 100
+    record = _zip64_tail(0, count=2**64 - 1, cd_size=2**63)[:56]
+    locator = b"PK\x06\x07" + struct.pack("<IQI", 0, 100, 1)
+    assert safety._find_eocd(body + record + locator + _eocd(0xFFFF, 0xFFFFFFFF)) == (2**64 - 1, 2**63)
+    # an offset read as signed would point back from the end of the file, at the record
+    from_end = 56 + 20 + 22
+    locator = b"PK\x06\x07" + struct.pack("<IQI", 0, 2**64 - from_end, 1)
+    assert safety._find_eocd(body + _zip64_tail(0)[:56] + locator + _eocd(0xFFFF, 0xFFFFFFFF)) == (0xFFFF, 0xFFFFFFFF)
