@@ -1404,3 +1404,9 @@ def test_zip64_offsets_and_counts_are_unsigned():
     from_end = 56 + 20 + 22
     locator = b"PK\x06\x07" + struct.pack("<IQI", 0, 2**64 - from_end, 1)
     assert safety._find_eocd(body + _zip64_tail(0)[:56] + locator + _eocd(0xFFFF, 0xFFFFFFFF)) == (0xFFFF, 0xFFFFFFFF)
+
+
+def test_macro_override_part_names_in_any_case():
+    upper = b'<Override PartName="/XL/vbaProject.bin" ContentType="application/vnd.ms-office.vbaProject"/>'
+    assert safety._macro_override(upper, {"xl/vbaproject.bin": 1}) == (
+        "xl/vbaproject.bin", "application/vnd.ms-office.vbaProject")
