@@ -33,9 +33,14 @@ selection_of() {
 sel = tomllib.load(open("pyproject.toml", "rb")).get("tool", {}).get("xlperf-mutation", {}).get("test_selection", {})
 print(json.dumps(sel[sys.argv[1]]) if sys.argv[1] in sel else "")' "$1"
 }
+declare -A selection_by_module=()
+for a in "${args[@]}"; do  # one look-up per module (a run may name hundreds of mutants)
+  m=${a%%.*}
+  [ -n "${selection_by_module[$m]+set}" ] || selection_by_module[$m]=$(selection_of "$m")
+done
 selections=()
 for a in "${args[@]}"; do
-  s=$(selection_of "${a%%.*}")
+  s=${selection_by_module[${a%%.*}]}
   [[ " ${selections[*]-} " == *" $s "* ]] || selections+=("$s")
 done
 if [ ${#selections[@]} -gt 1 ]; then  # one run per selection, each with the arguments of its modules
@@ -44,7 +49,7 @@ if [ ${#selections[@]} -gt 1 ]; then  # one run per selection, each with the arg
   [ $keep -eq 1 ] && flags+=(--keep)
   for s in "${selections[@]}"; do
     group=()
-    for a in "${args[@]}"; do [ "$(selection_of "${a%%.*}")" = "$s" ] && group+=("$a"); done
+    for a in "${args[@]}"; do [ "${selection_by_module[${a%%.*}]}" = "$s" ] && group+=("$a"); done
     "$0" ${flags[@]+"${flags[@]}"} "${group[@]}"
   done
   exit 0

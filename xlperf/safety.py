@@ -407,9 +407,8 @@ def _find_eocd(data: bytes) -> tuple[int, int] | None:
     """(entry count, central directory size) from the end-of-central-directory record, or None."""
     size = len(data)
     tail_start = size - min(size, 22 + 65535 + 20)
-    pos = data.rfind(b"PK\x05\x06", tail_start)
-    while pos >= 0 and size - pos < 22:
-        pos = data.rfind(b"PK\x05\x06", tail_start, pos)
+    # the record is 22 bytes: its signature ends at least 18 bytes before the end (one search, no loop)
+    pos = data.rfind(b"PK\x05\x06", tail_start, max(0, size - 18))
     if pos < 0:
         return None
     count, cd_size = struct.unpack_from("<HL", data, pos + 10)
@@ -419,7 +418,7 @@ def _find_eocd(data: bytes) -> tuple[int, int] | None:
             z64_off = struct.unpack_from("<Q", data, loc + 8)[0]
             if z64_off + 56 <= size:
                 rec = data[z64_off:z64_off + 56]
-                if rec[:4] == b"PK\x06\x06" and len(rec) == 56:
+                if rec[:4] == b"PK\x06\x06":
                     count, cd_size = struct.unpack_from("<QQ", rec, 32)
     return count, cd_size
 
@@ -596,7 +595,7 @@ def _check_dimension(zf, zi, head: bytes, limits: Limits) -> Rejection | None:
     if not m:
         return None
     ref = m.group(1).decode("ascii", "replace").strip()
-    end = _REF_END.search(ref.split(":")[-1])
+    end = _REF_END.search(ref)  # the last cell of the range (the pattern is anchored at the end)
     if not end:
         return None
     col = 0
@@ -715,7 +714,7 @@ class _Inflater:
     fraction of its cost: no file object, no ZipExtFile, no 4 KiB read loop.
     """
 
-    __slots__ = ("zi", "src", "out", "d", "done")
+    __slots__ = ("zi", "src", "out", "stored", "done")
 
     def __init__(self, data: bytes, zi):
         import zipfile
@@ -739,13 +738,13 @@ class _Inflater:
         self.zi = zi
         self.src = memoryview(data)[begin:begin + zi.compress_size]
         self.out = b""
-        self.d = None if zi.compress_type == 0 else zlib.decompressobj(-15)
+        self.stored = zi.compress_type == zipfile.ZIP_STORED  # else deflated (_check_zip allows no other)
         self.done = False  # the whole entry has been inflated (self.out is all of it)
 
     def head(self, n: int) -> bytes:
         """The first *n* bytes of the entry (fewer if it is shorter)."""
         if len(self.out) < n and not self.done:
-            if self.d is None:  # stored
+            if self.stored:
                 self.out = bytes(self.src[:min(n, self.zi.file_size)])
                 self.done = len(self.out) >= min(len(self.src), self.zi.file_size)
             else:  # start again with a bigger limit: rare (long prologs), and simpler than resuming
@@ -755,7 +754,7 @@ class _Inflater:
     def whole(self) -> bytes:
         """The whole entry (cut at its file_size), inflated once."""
         if not self.done:
-            if self.d is None:
+            if self.stored:
                 self.out = bytes(self.src[:self.zi.file_size])
             else:
                 self._inflate(self.zi.file_size)
@@ -778,8 +777,9 @@ class _Inflater:
         self.done = len(out) < limit or d.eof or limit >= self.zi.file_size
 
 
-def _scan_xml(data: bytes, zi, budget: list[int], parts: dict, keep: int = 0) -> tuple[Rejection | None, bytes]:
-    """Scan the start of one XML part for DOCTYPE/ENTITY; small parts are inflated whole (CRC checked)."""
+def _scan_xml(data: bytes, zi, budget: list[int], parts: dict, keep: int) -> tuple[Rejection | None, bytes]:
+    """Scan the start of one XML part for DOCTYPE/ENTITY; small parts are inflated whole (CRC checked).
+    Hands back the first *keep* bytes of the part (the caller reads them only when there is no problem)."""
     import zipfile
 
     verify = (zi.filename.lower().endswith(_XML_EXT)
@@ -811,7 +811,7 @@ def _scan_xml(data: bytes, zi, budget: list[int], parts: dict, keep: int = 0) ->
             return _rej("F013", entry=zi.filename), b""
         if state == "more" and len(buf) >= _XML_PROLOG_MAX:
             return _rej("F013", entry=zi.filename, reason="oversized_prolog"), b""
-        kept = part.head(keep) if keep else b""
+        kept = part.head(keep)
         if verify:
             if late_error is not None:
                 raise late_error
@@ -834,7 +834,7 @@ def _prolog_state(data: bytes) -> str:
             d = d[len(bom):]
             break
     i, n = 0, len(d)
-    while True:
+    for _ in range(n + 1):  # each pass moves past at least one byte: a bounded loop, whatever the input
         while i < n and d[i] in b" \t\r\n":
             i += 1
         if i >= n:
@@ -858,6 +858,7 @@ def _prolog_state(data: bytes) -> str:
         if d.startswith(b"<!", i):
             return "dtd"
         return "root"
+    return "more"  # not reached: the last pass finds the end of the data
 
 
 # --------------------------------------------------------------------------- XML the project parses itself
