@@ -1,6 +1,7 @@
 """Shared fixtures: the bundled registry, a demo round run once, and the CLI as a subprocess."""
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -91,6 +92,22 @@ def write_registry_csv(path: Path, rows: list[dict]) -> Path:
         writer.writeheader()
         writer.writerows(rows)
     return path
+
+
+def tree_status(folder: Path, registry: Path, out: Path) -> dict:
+    """`xlperf status --json` of a 主管部门's inbox of the unit tree (sub-masters of A and B, C's own return),
+    with the roll-up every round must show: one department of 3 units and 15 projects, all accepted."""
+    proc = run_cli("status", folder, "-r", registry, "--json", out)
+    assert "Traceback" not in proc.stdout + proc.stderr
+    data = json.loads(out.read_text(encoding="utf-8"))
+    [dept] = data["by_department"]
+    assert (dept["department"], dept["units"], dept["projects"], dept["accepted"], dept["missing"]) == (
+        TREE_DEPARTMENT, 3, 15, 15, 0)
+    by_unit = {u["unit_code"]: u for u in data["by_unit"]}
+    assert [(by_unit[TREE_UNITS[u][0]]["projects"], by_unit[TREE_UNITS[u][0]]["accepted"]) for u in "ABC"] == [
+        (7, 7), (7, 7), (1, 1)]
+    data["_stdout"] = proc.stdout
+    return data
 
 
 def inbox(root: Path, name: str, *files: Path) -> Path:

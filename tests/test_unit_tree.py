@@ -12,7 +12,7 @@ import pytest
 from conftest import TREE_DEPARTMENT as DEPARTMENT
 from conftest import TREE_PLAN as PLAN
 from conftest import TREE_UNITS as UNITS
-from conftest import inbox, run_cli
+from conftest import inbox, run_cli, tree_status
 from conftest import write_registry_csv as _write_registry
 from xlperf.collection import META_SHEET, VIA_COLUMN
 from xlperf.master import SHEETS
@@ -153,7 +153,7 @@ def test_tampered_sub_master_is_an_error_at_its_own_cell(tree):
     assert "99.00" in e102["message"] and "5.00" in e102["message"]
     assert code not in {p["项目编码"] for p in _table(master, "项目汇总")}
     assert len(_table(master, "项目汇总")) == 14  # the other projects of that master still count
-    assert f"master_A.xlsx" in proc.stdout and f"项目汇总!{cell.coordinate}" in proc.stdout
+    assert "master_A.xlsx" in proc.stdout and f"项目汇总!{cell.coordinate}" in proc.stdout
 
 
 def test_a_project_arriving_twice_is_counted_once(tree):
@@ -244,19 +244,10 @@ def test_master_problems_in_english(tree):
 
 def test_status_rolls_up_sub_masters_by_department_and_unit(tree):
     folder = _folder(tree, "inbox_status", tree["masters"]["A"], tree["masters"]["B"], _direct(tree))
-    out = tree["root"] / "status.json"
-    proc = run_cli("status", folder, "-r", tree["registry"], "--json", out)
-    assert "Traceback" not in proc.stdout + proc.stderr
-    data = json.loads(out.read_text(encoding="utf-8"))
-    [dept] = data["by_department"]
-    assert (dept["department"], dept["units"], dept["projects"], dept["accepted"], dept["missing"]) == (
-        DEPARTMENT, 3, 15, 15, 0)
-    by_unit = {u["unit_code"]: u for u in data["by_unit"]}
-    assert [(by_unit[UNITS[u][0]]["projects"], by_unit[UNITS[u][0]]["accepted"]) for u in "ABC"] == [
-        (7, 7), (7, 7), (1, 1)]
+    data = tree_status(folder, tree["registry"], tree["root"] / "status.json")
     carried = [p for p in data["projects"] if p["unit_code"] == UNITS["A"][0]]
     assert all(p["file"].endswith("master_A.xlsx") and p["state"] == "accepted" for p in carried)
-    assert "按主管部门汇总" in proc.stdout and DEPARTMENT in proc.stdout
+    assert "按主管部门汇总" in data["_stdout"] and DEPARTMENT in data["_stdout"]
 
 
 # ---------------------------------------------------------------- unit-level forms through a sub-master ----

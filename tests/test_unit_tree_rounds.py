@@ -12,7 +12,7 @@ import pytest
 from conftest import TREE_DEPARTMENT as DEPARTMENT
 from conftest import TREE_PLAN as PLAN
 from conftest import TREE_UNITS as UNITS
-from conftest import inbox, run_cli
+from conftest import inbox, run_cli, tree_status
 from conftest import write_registry_csv as _write_registry
 from xlperf.collection import META_SHEET, VIA_COLUMN
 
@@ -229,16 +229,7 @@ def test_a_percent_typed_as_a_number_scores_the_same_through_a_sub_master(rounds
 
 def test_status_of_a_later_round_rolls_up_sub_masters(rounds):
     folder = _folder(rounds, "inbox_status", rounds["masters"]["A"], rounds["masters"]["B"], rounds["direct"])
-    out = rounds["root"] / "status.json"
-    proc = run_cli("status", folder, "-r", rounds["registry"], "--json", out)
-    assert "Traceback" not in proc.stdout + proc.stderr
-    data = json.loads(out.read_text(encoding="utf-8"))
-    [dept] = data["by_department"]
-    assert (dept["department"], dept["units"], dept["projects"], dept["accepted"], dept["missing"]) == (
-        DEPARTMENT, 3, 15, 15, 0)
-    by_unit = {u["unit_code"]: u for u in data["by_unit"]}
-    assert [(by_unit[UNITS[u][0]]["projects"], by_unit[UNITS[u][0]]["accepted"]) for u in "ABC"] == [
-        (7, 7), (7, 7), (1, 1)]
+    data = tree_status(folder, rounds["registry"], rounds["root"] / "status.json")
     carried = [p for p in data["projects"] if p["unit_code"] == UNITS["B"][0]]
     assert carried and all(p["file"].endswith("master_B.xlsx") and p["state"] == "accepted" for p in carried)
     # a later round asks for no unit-level form: none is expected, no one is reminded of anything
