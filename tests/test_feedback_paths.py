@@ -242,3 +242,16 @@ def test_formats_of_a_return_whose_name_is_not_utf8(tmp_path):
     assert "\\x" in res.path and res.source == str(path)
     ws = openpyxl.load_workbook(write_feedback(res, REGISTRY, tmp_path / "fb", PW))[SPEC.sheet]
     assert (ws[basis].value, ws[basis].number_format) == (12.5, "0.00")
+
+
+def test_feedback_is_made_for_the_rounds_year_not_the_returns(tmp_path):
+    # a 2021 template sent into the 2022 round: its feedback workbook must be a 2022 form, or the
+    # fixed return would be rejected again (E010)
+    from xlperf.reader import read_file
+
+    old = rejected("inbox/old_year.xlsx")
+    old.data.meta["year"] = "2021"
+    [for_round] = write_all_feedback([old], REGISTRY, tmp_path / "round", PW, year=2022)
+    [own_year] = write_all_feedback([old], REGISTRY, tmp_path / "own", PW)
+    assert read_file(for_round).data.year == 2022
+    assert read_file(own_year).data.year == 2021
