@@ -541,3 +541,80 @@ def test_counts_and_joins_over_several_returns(tmp_path, monkeypatch):
     assert write_master(tmp_path / "m.xlsx", report, REGISTRY)["truncated_xlsx"] is False
     monkeypatch.setattr(master, "EXCEL_MAX_ROWS", largest)  # one row short
     assert write_master(tmp_path / "m.xlsx", report, REGISTRY)["truncated_xlsx"] is True
+
+
+# ------------------------------------------------------------ a later round, sub-masters, languages ---------
+def monitoring_report(year=None, lang_issue: bool = False) -> Report:
+    """One accepted monitoring return, its checks run (the rates computed), and optionally a rejected one."""
+    from inmemory import make_table_return
+    from xlperf.checks import run_checks
+
+    spec, res = make_table_return("monitoring")
+    res.path = "in/mon.xlsx"
+    run_checks(spec, res, REGISTRY)
+    files = [res]
+    if lang_issue:
+        _, bad = make_table_return("monitoring", meta={"project_code": REJECTED})
+        bad.path = "in/bad.xlsx"
+        bad.add(Issue.make("E101", spec.sheet, "B3"))
+        bad.settle()
+        files.append(bad)
+    return Report(files, year=year)
+
+
+def test_a_later_round_master_has_its_declared_sheets_title_chart_and_formats(tmp_path):
+    from xlperf.spec import load_spec
+
+    spec = load_spec("monitoring")
+    out = tmp_path / "mon.xlsx"
+    info = write_master(out, monitoring_report(year=2022), REGISTRY)
+    assert info["written"] == [str(out)] and info["round"] == "monitoring"
+    assert (info["projects"], info["indicators"], info["budget_total"]) == (1, 3, "30.00")
+    wb = openpyxl.load_workbook(out)
+    declared = [m["sheet"] for m in spec.masters]
+    assert wb.sheetnames == declared + ["问题清单", "未报送", "概览", "_xlperf_master"]
+    assert wb.properties.title == f"2022年{spec.round_name}汇总"
+    assert [len(ws._charts) for ws in wb.worksheets] == [0, 0, 0, 0, 1, 0]
+    (chart,) = wb["概览"]._charts
+    column = next(m["chart"] for m in spec.masters if m.get("chart"))
+    assert chart.title.tx.rich.p[0].r[0].t == f"平均{column}"
+    [row] = table(wb[declared[0]])
+    assert row["年初预算数"].value == 30 and row["年初预算数"].number_format == "#,##0.00"  # money
+    assert row[column].value == pytest.approx(0.7) and "%" in row[column].number_format  # a share
+    rows = table(wb[declared[1]])
+    assert [r["三级指标"].value for r in rows] == ["设备购置数量", "保密安全", "使用人员满意度"]
+    # without a year checked against, the majority year of the returns (none here): the bare title
+    write_master(out, monitoring_report(), REGISTRY)
+    assert openpyxl.load_workbook(out).properties.title == f"{spec.round_name}汇总"
+
+
+def test_a_later_round_master_only_in_the_formats_asked_for(tmp_path):
+    out = tmp_path / "mon.xlsx"
+    info = write_master(out, monitoring_report(), REGISTRY, formats=("csv",))
+    assert not out.exists() and str(out) not in info["written"]
+    assert [Path(p).name for p in info["written"]][:2] == ["mon_监控汇总.csv", "mon_监控指标.csv"]
+
+
+@pytest.mark.parametrize("later", [False, True])
+def test_the_issue_sheet_in_the_language_asked_for(tmp_path, later):
+    report = monitoring_report(lang_issue=True) if later else round_report()
+    bad = next(f for f in report.files if f.status == "rejected")
+    for lang in ("zh", "en"):
+        out = tmp_path / f"{lang}.xlsx"
+        write_master(out, report, REGISTRY, lang=lang)
+        [row] = table(openpyxl.load_workbook(out)["问题清单"])
+        assert row["说明"].value == bad.issues[0].message(lang)
+
+
+def test_rows_read_from_a_sub_master_keep_their_original_place_and_the_chain(tmp_path):
+    """A record read from a sub-master carries where the return was first read and the masters it came through."""
+    direct = make_return(path="in/sub.xlsx")
+    direct.data.origin = {"file": "a/orig.xlsx", "file_sheet": "项目表", "file_cell": "C3", "via": ""}
+    chained = make_return(REJECTED, path="in/sub2.xlsx")
+    chained.data.origin = {"file": "b/orig.xlsx", "file_sheet": "项目表", "file_cell": "C3", "via": "town/m.xlsx"}
+    out = tmp_path / "m.xlsx"
+    write_master(out, Report([direct, chained]), REGISTRY)
+    rows = {r["项目编码"].value: r for r in table(openpyxl.load_workbook(out)["项目汇总"])}
+    assert (rows[CODE]["来源文件"].value, rows[CODE]["来源汇总表"].value) == ("a/orig.xlsx", "in/sub.xlsx")
+    assert (rows[REJECTED]["来源文件"].value, rows[REJECTED]["来源汇总表"].value) == ("b/orig.xlsx",
+                                                                                   "in/sub2.xlsx > town/m.xlsx")
