@@ -618,3 +618,39 @@ def test_rows_read_from_a_sub_master_keep_their_original_place_and_the_chain(tmp
     assert (rows[CODE]["来源文件"].value, rows[CODE]["来源汇总表"].value) == ("a/orig.xlsx", "in/sub.xlsx")
     assert (rows[REJECTED]["来源文件"].value, rows[REJECTED]["来源汇总表"].value) == ("b/orig.xlsx",
                                                                                    "in/sub2.xlsx > town/m.xlsx")
+
+
+def test_indicator_and_unit_rows_from_a_sub_master_keep_each_original_place(tmp_path):
+    """Each indicator row and each paragraph of a unit-level form read from a sub-master carries the place that
+    master recorded for it (nothing when it recorded none); rows read directly keep their own place."""
+    rec = make_return(path="in/sub.xlsx")
+    rec.data.origin = {"file": "a/orig.xlsx", "file_sheet": "项目表", "file_cell": "C3", "via": "town/m.xlsx",
+                       "indicators": [("a/orig.xlsx", "项目表", "B20:H20")]}  # the first indicator row only
+    direct_unit = make_unit_return("in/unit.xlsx")
+    sub_unit = make_unit_return("in/sub.xlsx")
+    sub_unit.data.meta["unit_code"] = "201002"
+    out = tmp_path / "m.xlsx"
+    write_master(out, Report([rec, direct_unit, sub_unit]), second_unit_registry())
+    wb = openpyxl.load_workbook(out)
+    place = ("来源文件", "来源工作表", "来源单元格", "来源汇总表")
+    indicators = [tuple(r[c].value or "" for c in place) for r in table(wb["绩效指标"])]
+    assert len(indicators) == len(rec.data.indicators) > 1
+    assert indicators[0] == ("a/orig.xlsx", "项目表", "B20:H20", "in/sub.xlsx > town/m.xlsx")
+    assert set(indicators[1:]) == {("", "", "", "in/sub.xlsx > town/m.xlsx")}
+    rows = table(wb["部门整体目标"])
+    direct = [r for r in rows if r["单位编码"].value == "201001"]
+    via = [r for r in rows if r["单位编码"].value == "201002"]
+    assert direct and len(direct) == len(via)
+    assert {(r["来源文件"].value, r["来源汇总表"].value or "") for r in direct} == {("in/unit.xlsx", "")}
+    assert all(r["来源单元格"].value for r in direct)  # each paragraph's own cell
+
+    # the sub-master recorded the place of its first paragraph only
+    first = (via[0]["部分"].value, via[0]["序号"].value)
+    sub_unit.data.origin = {"file": "", "file_sheet": "", "file_cell": "", "via": "",
+                            "parts": {first: ("u/orig.xlsx", "部门表", "B5")}}
+    write_master(out, Report([rec, direct_unit, sub_unit]), second_unit_registry())
+    rows = table(openpyxl.load_workbook(out)["部门整体目标"])
+    via = [tuple(r[c].value or "" for c in place) for r in rows if r["单位编码"].value == "201002"]
+    assert via[0] == ("u/orig.xlsx", "部门表", "B5", "in/sub.xlsx")
+    assert set(via[1:]) == {("", "", "", "in/sub.xlsx")}
+    assert {r["来源文件"].value for r in rows if r["单位编码"].value == "201001"} == {"in/unit.xlsx"}
