@@ -568,12 +568,16 @@ def test_a_later_round_master_has_its_declared_sheets_title_chart_and_formats(tm
     spec = load_spec("monitoring")
     out = tmp_path / "mon.xlsx"
     info = write_master(out, monitoring_report(year=2022), REGISTRY)
-    assert info["written"] == [str(out)] and info["round"] == "monitoring"
+    assert info["written"] == [str(out)] and info["round"] == "monitoring" and info["truncated_xlsx"] is False
     assert (info["projects"], info["indicators"], info["budget_total"]) == (1, 3, "30.00")
     wb = openpyxl.load_workbook(out)
     declared = [m["sheet"] for m in spec.masters]
     assert wb.sheetnames == declared + ["问题清单", "未报送", "概览", "_xlperf_master"]
     assert wb.properties.title == f"2022年{spec.round_name}汇总"
+    # the master's own metadata (what a later consolidation reads back): one key and its value per row
+    meta = [[c.value for c in r] for r in wb["_xlperf_master"].iter_rows()]
+    assert all(len(r) == 2 and r[0] for r in meta) and "None" not in {r[1] for r in meta}
+    assert dict(meta)["year"] == "2022" and dict(meta)["projects"] == "1" and dict(meta)["form_id"] == spec.id
     assert [len(ws._charts) for ws in wb.worksheets] == [0, 0, 0, 0, 1, 0]
     (chart,) = wb["概览"]._charts
     column = next(m["chart"] for m in spec.masters if m.get("chart"))
