@@ -616,9 +616,13 @@ def test_rows_read_from_a_sub_master_keep_their_original_place_and_the_chain(tmp
     direct.data.origin = {"file": "a/orig.xlsx", "file_sheet": "项目表", "file_cell": "C3", "via": ""}
     chained = make_return(REJECTED, path="in/sub2.xlsx")
     chained.data.origin = {"file": "b/orig.xlsx", "file_sheet": "项目表", "file_cell": "C3", "via": "town/m.xlsx"}
+    third = REGISTRY.rows[2]["项目编码"]
+    plain = make_return(third, path="in/plain.xlsx")  # read directly: its own place, no chain
     out = tmp_path / "m.xlsx"
-    write_master(out, Report([direct, chained]), REGISTRY)
+    write_master(out, Report([direct, chained, plain]), REGISTRY)
     rows = {r["项目编码"].value: r for r in table(openpyxl.load_workbook(out)["项目汇总"])}
+    assert (rows[CODE]["来源工作表"].value, rows[CODE]["来源单元格"].value) == ("项目表", "C3")
+    assert (rows[third]["来源文件"].value, rows[third]["来源汇总表"].value) == ("in/plain.xlsx", None)
     assert (rows[CODE]["来源文件"].value, rows[CODE]["来源汇总表"].value) == ("a/orig.xlsx", "in/sub.xlsx")
     assert (rows[REJECTED]["来源文件"].value, rows[REJECTED]["来源汇总表"].value) == ("b/orig.xlsx",
                                                                                    "in/sub2.xlsx > town/m.xlsx")
