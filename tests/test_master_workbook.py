@@ -541,3 +541,124 @@ def test_counts_and_joins_over_several_returns(tmp_path, monkeypatch):
     assert write_master(tmp_path / "m.xlsx", report, REGISTRY)["truncated_xlsx"] is False
     monkeypatch.setattr(master, "EXCEL_MAX_ROWS", largest)  # one row short
     assert write_master(tmp_path / "m.xlsx", report, REGISTRY)["truncated_xlsx"] is True
+
+
+# ------------------------------------------------------------ a later round, sub-masters, languages ---------
+def monitoring_report(year=None, lang_issue: bool = False) -> Report:
+    """One accepted monitoring return, its checks run (the rates computed), and optionally a rejected one."""
+    from inmemory import make_table_return
+    from xlperf.checks import run_checks
+
+    spec, res = make_table_return("monitoring")
+    res.path = "in/mon.xlsx"
+    run_checks(spec, res, REGISTRY)
+    files = [res]
+    if lang_issue:
+        _, bad = make_table_return("monitoring", meta={"project_code": REJECTED})
+        bad.path = "in/bad.xlsx"
+        bad.add(Issue.make("E101", spec.sheet, "B3"))
+        bad.settle()
+        files.append(bad)
+    return Report(files, year=year)
+
+
+def test_a_later_round_master_has_its_declared_sheets_title_chart_and_formats(tmp_path):
+    from xlperf.spec import load_spec
+
+    spec = load_spec("monitoring")
+    out = tmp_path / "mon.xlsx"
+    info = write_master(out, monitoring_report(year=2022), REGISTRY)
+    assert info["written"] == [str(out)] and info["round"] == "monitoring" and info["truncated_xlsx"] is False
+    assert (info["projects"], info["indicators"], info["budget_total"]) == (1, 3, "30.00")
+    wb = openpyxl.load_workbook(out)
+    declared = [m["sheet"] for m in spec.masters]
+    assert wb.sheetnames == declared + ["问题清单", "未报送", "概览", "_xlperf_master"]
+    assert wb.properties.title == f"2022年{spec.round_name}汇总"
+    # the master's own metadata (what a later consolidation reads back): one key and its value per row
+    meta = [[c.value for c in r] for r in wb["_xlperf_master"].iter_rows()]
+    assert all(len(r) == 2 and r[0] for r in meta) and "None" not in {r[1] for r in meta}
+    assert dict(meta)["year"] == "2022" and dict(meta)["projects"] == "1" and dict(meta)["form_id"] == spec.id
+    assert [len(ws._charts) for ws in wb.worksheets] == [0, 0, 0, 0, 1, 0]
+    (chart,) = wb["概览"]._charts
+    column = next(m["chart"] for m in spec.masters if m.get("chart"))
+    assert chart.title.tx.rich.p[0].r[0].t == f"平均{column}"
+    [row] = table(wb[declared[0]])
+    assert row["年初预算数"].value == 30 and row["年初预算数"].number_format == "#,##0.00"  # money
+    assert row[column].value == pytest.approx(0.7) and "%" in row[column].number_format  # a share
+    rows = table(wb[declared[1]])
+    assert [r["三级指标"].value for r in rows] == ["设备购置数量", "保密安全", "使用人员满意度"]
+    # without a year checked against, the majority year of the returns (none here): the bare title
+    write_master(out, monitoring_report(), REGISTRY)
+    assert openpyxl.load_workbook(out).properties.title == f"{spec.round_name}汇总"
+
+
+def test_a_later_round_master_only_in_the_formats_asked_for(tmp_path):
+    out = tmp_path / "mon.xlsx"
+    info = write_master(out, monitoring_report(), REGISTRY, formats=("csv",))
+    assert not out.exists() and str(out) not in info["written"]
+    assert [Path(p).name for p in info["written"]][:2] == ["mon_监控汇总.csv", "mon_监控指标.csv"]
+
+
+@pytest.mark.parametrize("later", [False, True])
+def test_the_issue_sheet_in_the_language_asked_for(tmp_path, later):
+    report = monitoring_report(lang_issue=True) if later else round_report()
+    bad = next(f for f in report.files if f.status == "rejected")
+    for lang in ("zh", "en"):
+        out = tmp_path / f"{lang}.xlsx"
+        write_master(out, report, REGISTRY, lang=lang)
+        [row] = table(openpyxl.load_workbook(out)["问题清单"])
+        assert row["说明"].value == bad.issues[0].message(lang)
+
+
+def test_rows_read_from_a_sub_master_keep_their_original_place_and_the_chain(tmp_path):
+    """A record read from a sub-master carries where the return was first read and the masters it came through."""
+    direct = make_return(path="in/sub.xlsx")
+    direct.data.origin = {"file": "a/orig.xlsx", "file_sheet": "项目表", "file_cell": "C3", "via": ""}
+    chained = make_return(REJECTED, path="in/sub2.xlsx")
+    chained.data.origin = {"file": "b/orig.xlsx", "file_sheet": "项目表", "file_cell": "C3", "via": "town/m.xlsx"}
+    third = REGISTRY.rows[2]["项目编码"]
+    plain = make_return(third, path="in/plain.xlsx")  # read directly: its own place, no chain
+    out = tmp_path / "m.xlsx"
+    write_master(out, Report([direct, chained, plain]), REGISTRY)
+    rows = {r["项目编码"].value: r for r in table(openpyxl.load_workbook(out)["项目汇总"])}
+    assert (rows[CODE]["来源工作表"].value, rows[CODE]["来源单元格"].value) == ("项目表", "C3")
+    assert (rows[third]["来源文件"].value, rows[third]["来源汇总表"].value) == ("in/plain.xlsx", None)
+    assert (rows[CODE]["来源文件"].value, rows[CODE]["来源汇总表"].value) == ("a/orig.xlsx", "in/sub.xlsx")
+    assert (rows[REJECTED]["来源文件"].value, rows[REJECTED]["来源汇总表"].value) == ("b/orig.xlsx",
+                                                                                   "in/sub2.xlsx > town/m.xlsx")
+
+
+def test_indicator_and_unit_rows_from_a_sub_master_keep_each_original_place(tmp_path):
+    """Each indicator row and each paragraph of a unit-level form read from a sub-master carries the place that
+    master recorded for it (nothing when it recorded none); rows read directly keep their own place."""
+    rec = make_return(path="in/sub.xlsx")
+    rec.data.origin = {"file": "a/orig.xlsx", "file_sheet": "项目表", "file_cell": "C3", "via": "town/m.xlsx",
+                       "indicators": [("a/orig.xlsx", "项目表", "B20:H20")]}  # the first indicator row only
+    direct_unit = make_unit_return("in/unit.xlsx")
+    sub_unit = make_unit_return("in/sub.xlsx")
+    sub_unit.data.meta["unit_code"] = "201002"
+    out = tmp_path / "m.xlsx"
+    write_master(out, Report([rec, direct_unit, sub_unit]), second_unit_registry())
+    wb = openpyxl.load_workbook(out)
+    place = ("来源文件", "来源工作表", "来源单元格", "来源汇总表")
+    indicators = [tuple(r[c].value or "" for c in place) for r in table(wb["绩效指标"])]
+    assert len(indicators) == len(rec.data.indicators) > 1
+    assert indicators[0] == ("a/orig.xlsx", "项目表", "B20:H20", "in/sub.xlsx > town/m.xlsx")
+    assert set(indicators[1:]) == {("", "", "", "in/sub.xlsx > town/m.xlsx")}
+    rows = table(wb["部门整体目标"])
+    direct = [r for r in rows if r["单位编码"].value == "201001"]
+    via = [r for r in rows if r["单位编码"].value == "201002"]
+    assert direct and len(direct) == len(via)
+    assert {(r["来源文件"].value, r["来源汇总表"].value or "") for r in direct} == {("in/unit.xlsx", "")}
+    assert all(r["来源单元格"].value for r in direct)  # each paragraph's own cell
+
+    # the sub-master recorded the place of its first paragraph only
+    first = (via[0]["部分"].value, via[0]["序号"].value)
+    sub_unit.data.origin = {"file": "", "file_sheet": "", "file_cell": "", "via": "",
+                            "parts": {first: ("u/orig.xlsx", "部门表", "B5")}}
+    write_master(out, Report([rec, direct_unit, sub_unit]), second_unit_registry())
+    rows = table(openpyxl.load_workbook(out)["部门整体目标"])
+    via = [tuple(r[c].value or "" for c in place) for r in rows if r["单位编码"].value == "201002"]
+    assert via[0] == ("u/orig.xlsx", "部门表", "B5", "in/sub.xlsx")
+    assert set(via[1:]) == {("", "", "", "in/sub.xlsx")}
+    assert {r["来源文件"].value for r in rows if r["单位编码"].value == "201001"} == {"in/unit.xlsx"}

@@ -702,3 +702,75 @@ def test_problems_of_errors_without_a_cell():
     res.settle()
     assert project(status_of(res)).problems == [res.issues[0].message()]
     assert project(status_of(res, lang="en")).problems == [res.issues[0].message("en")]
+
+
+# ------------------------------------------------------------ later rounds and console layout ---------
+def test_a_later_round_expects_no_unit_level_form():
+    """Monitoring and self-evaluation collect project forms only: no unit-level form is followed, counted,
+    shown as a column or reminded, while projects, unidentified files and the deadline are kept."""
+    from inmemory import TABLE_CODE, make_table_return
+
+    _, mon = make_table_return("monitoring")
+    mon.path, mon.mtime = "in/mon.xlsx", 1000.0
+    stray = unreadable("in/note.xlsx")
+    st = status_of(mon, stray, deadline=date(2022, 9, 30))
+    assert st.unit_forms == {} and not st.unit_forms_expected and st.deadline == date(2022, 9, 30)
+    assert len(st.projects) == len(REGISTRY.rows) and project(st, TABLE_CODE).state == "accepted"
+    assert [u["path"] for u in st.unidentified] == ["in/note.xlsx"]
+    assert st.open_forms(UNIT) == [s for s in st.projects if s.unit_code == UNIT and s.state == "missing"]
+    roll = rollup(st, REGISTRY)
+    assert {u["unit_form"] for u in roll["by_unit"]} == {""}
+    out = console_of(st, verbose=True)
+    headers = [line for line in out.splitlines() if line.startswith("┃")]
+    assert headers and not any("部门整体绩效目标表" in h for h in headers)  # no unit-form column
+    assert not any("部门整体绩效目标表" in b for b in status_json(st, REGISTRY)["reminders"])
+    by_unit = [r for r in cells(out) if r and r[0] == UNIT and len(r) == 7]  # 单位编码 … 未报送, no unit-form column
+    assert by_unit and by_unit[0][1] == REGISTRY.units[UNIT]
+    # the targets round (or nothing received yet) still expects one per unit
+    assert status_of().unit_forms_expected and rollup(status_of(), REGISTRY)["by_unit"][0]["unit_form"] == "missing"
+
+
+def test_console_column_headings_and_titles_flush_left():
+    reg = two_unit_registry()
+    out = console_of(status_of(unreadable("in/note.xlsx"), registry=reg), reg)
+    lines = [line.rstrip() for line in out.splitlines()]
+    for title in ("报送情况", "无法识别的文件（对应不到任何项目或单位）", "按单位汇总", "按主管部门汇总"):
+        assert title in lines, title  # a title line of its own, not centred over a wide table
+    headers = [line for line in lines if line.startswith("┃")]
+    from xlperf.messages import ui
+
+    heading_of = {  # every column of each table, in the order printed
+        "status": ("col_unit", "col_project_code", "col_project_name", "status", "file", "col_note"),
+        "unidentified": ("file", "code", "message"),
+        "by unit": ("col_unit_code", "col_unit_name", "col_projects", "state_accepted", "col_unit_form"),
+        "by department": ("col_department", "col_units", "col_projects", "state_missing"),
+    }
+    assert len(headers) == len(heading_of)
+    for header, (title, keys) in zip(headers, heading_of.items()):
+        for key in keys:
+            word = ui(key, "zh")
+            assert word in header, (title, key, word)
+
+
+def test_english_reminders_heading_and_hidden_rows_without_deadline():
+    rows = [{"单位编码": "700009", "单位名称": "Big", "项目编码": f"P{i:05d}", "项目名称": f"p{i}", "预算数": "1.00",
+             "财政资金": "1.00", "其他资金": "0.00", "资金用途": "", "主管部门": ""} for i in range(STATUS_ROWS_SHOWN + 2)]
+    reg = Registry("big.csv", rows)
+    lines = console_of(status_of(registry=reg, lang="en"), reg, "en").splitlines()
+    assert "reminders:" in lines and "… 3 more open items: see --json or --verbose" in lines
+
+
+def test_totals_lines_are_never_wrapped_on_a_narrow_console():
+    """The one-line totals (and the hidden-rows line) are soft-wrapped: the terminal folds them, rich inserts
+    no line break, so a copied line stays whole."""
+    rows = [{"单位编码": "700009", "单位名称": "Big", "项目编码": f"P{i:05d}", "项目名称": f"p{i}", "预算数": "1.00",
+             "财政资金": "1.00", "其他资金": "0.00", "资金用途": "", "主管部门": ""} for i in range(STATUS_ROWS_SHOWN + 2)]
+    reg = Registry("big.csv", rows)
+    st = status_of(unreadable("in/P00001_x.ods"), registry=reg, lang="en")
+    buf = io.StringIO()
+    con = Console(file=buf, width=24, color_system=None, legacy_windows=False)
+    print_status(con, st, status_json(st, reg, "en"), "en")
+    lines = buf.getvalue().splitlines()
+    assert "… 3 more open items: see --json or --verbose" in lines
+    assert "0 accepted, 0 rejected, 51 missing" in lines  # and P00001 unreadable
+    assert "1 unreadable; 1 unit-level forms not accepted; 0 unidentified files" in lines
