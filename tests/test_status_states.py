@@ -723,6 +723,9 @@ def test_a_later_round_expects_no_unit_level_form():
     out = console_of(st, verbose=True)
     headers = [line for line in out.splitlines() if line.startswith("┃")]
     assert headers and not any("部门整体绩效目标表" in h for h in headers)  # no unit-form column
+    # nor a count of unit-level forms in the totals (an unidentified file makes that line appear)
+    assert "无法识别的文件 1" in out and "部门整体绩效目标表" not in out
+    assert "unit-level" not in console_of(st, lang="en") and "1 unidentified files" in console_of(st, lang="en")
     assert not any("部门整体绩效目标表" in b for b in status_json(st, REGISTRY)["reminders"])
     by_unit = [r for r in cells(out) if r and r[0] == UNIT and len(r) == 7]  # 单位编码 … 未报送, no unit-form column
     assert by_unit and by_unit[0][1] == REGISTRY.units[UNIT]

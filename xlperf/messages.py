@@ -268,6 +268,8 @@ UI.update({
     "rollup_department_title": ("按主管部门汇总", "by supervising department"),
     "status_more": ("无法读取 {unreadable}；部门整体绩效目标表未通过 {unit_forms_open}；无法识别的文件 {unidentified}",
                     "{unreadable} unreadable; {unit_forms_open} unit-level forms not accepted; {unidentified} unidentified files"),
+    "status_more_projects_only": ("无法读取 {unreadable}；无法识别的文件 {unidentified}",
+                                  "{unreadable} unreadable; {unidentified} unidentified files"),
     "reminders_deadline": ("催报清单（截止 {deadline}）：", "reminders (deadline {deadline}):"),
     "reminder_head": ("{unit}：请尽快完成以下 {count} 项：", "{unit}: please complete the following {count} item(s) as soon as possible:"),
     "reminder_head_deadline": ("{unit}：请于 {deadline} 前完成以下 {count} 项：",

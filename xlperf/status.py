@@ -420,7 +420,8 @@ def print_status(con, status: Status, data: dict, lang: str = "zh", feedback_dir
     con.print(ui("status_summary", lang, **totals), markup=False, soft_wrap=True)
     unit_forms_open = sum(v for k, v in totals["unit_forms"].items() if k != "accepted")
     if totals["unreadable"] or unit_forms_open or totals["unidentified"]:
-        con.print(ui("status_more", lang, unreadable=totals["unreadable"], unit_forms_open=unit_forms_open,
+        key = "status_more" if status.unit_forms_expected else "status_more_projects_only"  # later rounds
+        con.print(ui(key, lang, unreadable=totals["unreadable"], unit_forms_open=unit_forms_open,
                      unidentified=totals["unidentified"]), markup=False, soft_wrap=True)
     if feedback_dir is not None:
         lacking = sum(1 for s in [*status.projects, *status.unit_forms.values()]
