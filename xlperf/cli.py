@@ -88,13 +88,6 @@ def _err(msg: str, code: int = 2):
     raise typer.Exit(code)
 
 
-def _reading_soon() -> None:
-    """The command reads returns: start the reading workers' fork server while the registry loads."""
-    from .workers import start_early
-
-    start_early()
-
-
 def _registry(path: Path, notes: bool = False):
     """The registry, or exit 2 with every problem; *notes* prints what the import did (元 → 万元, the
     header row found, the year) — once, when templates are generated from it, not on every command."""
@@ -203,6 +196,17 @@ def _add_forms(forms) -> None:
     for path in forms or ():
         _spec(str(path))
         add_extra_form(path)
+
+
+def _reading_setup(forms, registry: Path):
+    """What a command that reads returns does first: its extra form specs, the reading workers' fork
+    server (started after --form has set the environment its workers inherit, so that it starts
+    while the registry loads), then the registry."""
+    from .workers import start_early
+
+    _add_forms(forms)
+    start_early()
+    return _registry(registry)
 
 
 def _run_validation(paths, registry, opts, jobs, allow_empty: bool = False, year: int | None = None):
@@ -366,9 +370,7 @@ def build_app() -> typer.Typer:
         year: Year = None,
         forms: ExtraForms = None,
     ):
-        _add_forms(forms)  # before the fork server starts: its workers inherit its environment
-        _reading_soon()
-        reg = _registry(registry)
+        reg = _reading_setup(forms, registry)
         report = _run_validation(paths, reg, _options(strict, reject_yesno, duplicates), jobs, year=year)
         print_report(report, quiet, verbose=verbose,
                      details=ui("details_with_json", LANG, json=json_out) if json_out else "")
@@ -402,9 +404,7 @@ def build_app() -> typer.Typer:
         forms: ExtraForms = None,
     ):
         formats = _output_formats(out, fmt)
-        _add_forms(forms)  # before the fork server starts: its workers inherit its environment
-        _reading_soon()
-        reg = _registry(registry)
+        reg = _reading_setup(forms, registry)
         report = _run_validation(paths, reg, _options(strict, reject_yesno, duplicates), jobs, year=year)
         print_report(report, quiet, verbose=verbose,
                      details=ui("details_with_master", LANG, master=out) if "xlsx" in formats else "")
@@ -434,9 +434,7 @@ def build_app() -> typer.Typer:
             due = parse_deadline(deadline)
             if due is None:
                 _err(ui("bad_deadline", LANG, value=deadline))
-        _add_forms(forms)  # before the fork server starts: its workers inherit its environment
-        _reading_soon()
-        reg = _registry(registry)
+        reg = _reading_setup(forms, registry)
         # the newest valid return wins, exactly as in consolidate (its default --duplicates latest)
         report = _run_validation(paths, reg, _options(False, False, "latest"), jobs, allow_empty=True, year=year)
         status = collect(report, reg, LANG, feedback_dir=feedback, deadline=due)

@@ -139,28 +139,27 @@ def frame_rows(spec: FormSpec, res: FileResult) -> tuple[dict, list]:
 def cell_issues(spec: FormSpec, res: FileResult, prow: dict, irows: list) -> list[Issue]:
     """The issues of one return's own cells, given its :func:`frame_rows`; each names its cell."""
     issues = []
-    fields = res.data.fields
+
+    def filed(code, f, value, **extra):
+        issues.append(Issue.make(code, spec.sheet, f.cell, field=f.name, found=value, **extra))
     for f in spec.fields:
         if f.locked:
             continue
-        value = prow[f.name]
-
-        def filed(code, f=f, **extra):
-            issues.append(Issue.make(code, spec.sheet, f.cell, field=f.name, found=text(fields.get(f.name)), **extra))
+        value = prow[f.name]  # the cell as text (frame_rows)
         if f.type == "percent":
             number = prow[f"{f.name}__num"]
             if prow[f"{f.name}__bad"] or (number is not None and not 0 <= number <= 100):
-                filed("E104")
+                filed("E104", f, value)
             if f.required:  # a required plan period: filled is all that is asked of its text
                 if not value:
-                    filed("E101")
+                    filed("E101", f, value)
                 continue
         elif f.required and not value:
-            filed("E101")
+            filed("E101", f, value)
         if f.max_length and len(value) > f.max_length:
-            filed("E113", limit=f.max_length, length=len(value))
+            filed("E113", f, value, limit=f.max_length, length=len(value))
         if f.choices and value and value not in f.choices:
-            filed("E117", choices="、".join(f.choices))
+            filed("E117", f, value, choices="、".join(f.choices))
     if irows:
         issues.extend(_row_issues(spec, irows))
     return issues
@@ -174,25 +173,22 @@ def _row_issues(spec: FormSpec, irows: list) -> list[Issue]:
     first_col = spec.columns[0].col
     value_col = spec.column(vcol).col if vcol else first_col
     limited = [(c.name, c.col, c.max_length, at[c.name]) for c in spec.columns if c.max_length]
-    for row in irows:
-        number = row[0]
-        found = row[at[vcol]] if vcol else ""
-        missing = row[at["_missing"]]
 
-        def filed(code, col, field, **extra):
-            issues.append(Issue.make(code, spec.sheet, f"{col}{number}", found=found, missing=missing, field=field,
-                                     **extra))
+    def filed(code, col, row, field, **extra):
+        issues.append(Issue.make(code, spec.sheet, f"{col}{row[0]}", found=row[at[vcol]] if vcol else "",
+                                 missing=row[at["_missing"]], field=field, **extra))
+    for row in irows:
         for name, col, limit, i in limited:
             if len(row[i]) > limit:
-                filed("E113", col, name, limit=limit, length=len(row[i]))
+                filed("E113", col, row, name, limit=limit, length=len(row[i]))
         if vcol:
             code = _STATUS_CODE.get(row[at["_status"]])
             if code:
-                filed(code, value_col, "_status")
+                filed(code, value_col, row, "_status")
             if row[at["_unit_missing"]]:
-                filed("E112", value_col, "_unit_missing")
-        if missing:
-            filed("E108", first_col, "_missing")
+                filed("E112", value_col, row, "_unit_missing")
+        if row[at["_missing"]]:
+            filed("E108", first_col, row, "_missing")
     return issues
 
 
