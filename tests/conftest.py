@@ -94,6 +94,19 @@ def write_registry_csv(path: Path, rows: list[dict]) -> Path:
     return path
 
 
+def tree_sub_masters(root: Path, rows: list[dict]) -> dict[str, Path]:
+    """The masters of the tree's two 二级单位 (A and B), each made by the CLI from its own returns
+    (root/returns/A, …) against a registry of its own projects (*rows*, in TREE_PLAN order)."""
+    masters = {}
+    for unit in "AB":
+        sub_registry = write_registry_csv(root / f"registry_{unit}.csv",
+                                          [r for r, u in zip(rows, TREE_PLAN) if u == unit])
+        masters[unit] = root / f"sub_{unit}" / f"master_{unit}.xlsx"
+        proc = run_cli("consolidate", root / "returns" / unit, "-r", sub_registry, "-o", masters[unit], "-q")
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+    return masters
+
+
 def tree_status(folder: Path, registry: Path, out: Path) -> dict:
     """`xlperf status --json` of a 主管部门's inbox of the unit tree (sub-masters of A and B, C's own return),
     with the roll-up every round must show: one department of 3 units and 15 projects, all accepted."""

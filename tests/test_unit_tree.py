@@ -12,7 +12,7 @@ import pytest
 from conftest import TREE_DEPARTMENT as DEPARTMENT
 from conftest import TREE_PLAN as PLAN
 from conftest import TREE_UNITS as UNITS
-from conftest import inbox, run_cli, tree_status
+from conftest import inbox, run_cli, tree_status, tree_sub_masters
 from conftest import write_registry_csv as _write_registry
 from xlperf.collection import META_SHEET, VIA_COLUMN
 from xlperf.master import SHEETS
@@ -43,12 +43,7 @@ def tree(tmp_path_factory) -> dict:
         folder.mkdir(parents=True, exist_ok=True)
         fill_project(tpl, folder / tpl.name, seed[row["项目编码"]], spec)
         returns[unit][row["项目编码"]] = folder / tpl.name
-    masters = {}
-    for unit in "AB":
-        sub_registry = _write_registry(root / f"registry_{unit}.csv", [r for r, u in zip(rows, PLAN) if u == unit])
-        masters[unit] = root / f"sub_{unit}" / f"master_{unit}.xlsx"
-        proc = run_cli("consolidate", root / "returns" / unit, "-r", sub_registry, "-o", masters[unit], "-q")
-        assert proc.returncode == 0, proc.stdout + proc.stderr
+    masters = tree_sub_masters(root, rows)
     return {"root": root, "registry": registry, "returns": returns, "masters": masters}
 
 
