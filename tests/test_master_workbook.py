@@ -384,47 +384,6 @@ def test_every_part_is_deflated(tmp_path):
         assert {zi.compress_type for zi in zf.infolist()} == {zipfile.ZIP_DEFLATED}
 
 
-def test_splice_refuses_a_sheet_without_data(tmp_path):
-    import io
-    import zipfile
-
-    from xlperf.master import _splice_rows
-
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as zf:
-        zf.writestr("xl/worksheets/sheet1.xml", "<worksheet/>")
-    with pytest.raises(ValueError, match="sheet1.xml"):
-        _splice_rows(buf.getvalue(), tmp_path / "x.xlsx", {"xl/worksheets/sheet1.xml": (["a"], [])}, {})
-
-
-def test_a_failed_write_stops_the_stream_and_is_raised():
-    from xlperf.master import _write_overlapped
-
-    class Full(OSError):
-        pass
-
-    class Disk:
-        def __init__(self):
-            self.chunks = []
-
-        def write(self, chunk):
-            if len(self.chunks) == 2:
-                raise Full("disk full")
-            self.chunks.append(chunk)
-
-    produced = []
-
-    def chunks():
-        for i in range(100):
-            produced.append(i)
-            yield b"x"
-
-    disk = Disk()
-    with pytest.raises(Full, match="disk full"):
-        _write_overlapped(disk, chunks())
-    assert disk.chunks == [b"x", b"x"] and len(produced) < 100  # stopped early, not after every chunk
-
-
 def test_indicator_rows_split_every_kind_of_value():
     from xlperf.master import INDICATOR_COLUMNS, indicator_rows
     from xlperf.values import QUALITATIVE
