@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
+from xlperf.messages import ui
 from xlperf.model import FileResult, Issue, printable_path
 from xlperf.pipeline import Report
 from xlperf.registry import Registry
@@ -634,6 +635,27 @@ def test_narrow_console_folds_rather_than_cuts(tmp_path):
     assert "1 unreadable; 2 unit-level forms not accepted; 1 unidentified files" in lines  # not wrapped
     assert any(line.startswith("1 rejected returns have no feedback file in") and line.endswith("--feedback "
                + str(tmp_path / ("long" * 10))) for line in lines)
+
+
+@pytest.mark.parametrize("width", [24, 80])
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_unit_codes_are_never_cut_on_a_narrow_console(width, lang):
+    """Defect: on a 24-column console the unit column was cut to its first characters, so units 700001
+    and 700002 both read 70; every unit code stays whole in the status table and in the roll-up by unit."""
+    reg = Registry("units.csv", [{**r, "主管部门": ""} for r in ascii_registry().rows])  # two tables only
+    good = project_return("in/good.xlsx", code="700001PROJECT1", mtime=1)
+    later = project_return("in/later.xlsx", code="700001PROJECT1", mtime=2, cells=("E10",))
+    st = status_of(good, later, unreadable("in/700002PROJECT1_x.ods"), registry=reg, lang=lang)
+    buf = io.StringIO()
+    con = Console(file=buf, width=width, color_system=None, legacy_windows=False)
+    print_status(con, st, status_json(st, reg, lang), lang)
+    tables = buf.getvalue().split(ui("reminders", lang))[0]
+    first_cells = [row[0] for row in cells(tables) if row[0]]
+    for unit in reg.units:
+        open_items = sum(1 for s in [*st.projects, *st.unit_forms.values()] if s.unit_code == unit and s.open)
+        # each open item of the unit in the status table, and the unit's roll-up row, carry the whole code
+        assert first_cells.count(unit) == open_items + 1, (unit, first_cells)
+    assert set(first_cells) == set(reg.units), first_cells  # and no piece of a code cut or folded
 
 
 def test_reminders_are_printed_without_highlighting():

@@ -7,7 +7,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Callable
 
 from .model import FileResult, Issue, text
-from .registry import money, parse_amount
+from .registry import money, parse_amount, project_row_of
 from .spec import FormSpec
 from .table_form import canon, row_refs
 
@@ -131,14 +131,10 @@ def _check_cell(ctx: Context, name: str, item, value, ref: str) -> None:
 def check_identity(ctx: Context, declared: dict) -> None:
     """The project is in the registry, and the locked cells the registry holds agree with it."""
     spec, data = ctx.spec, ctx.data
-    key_field = spec.role("key") or spec.field(spec.key)
-    code = text(data.fields.get(key_field.name))
-    meta_code = text(data.meta.get("project_code"))
-    if meta_code and code and meta_code != code:
-        ctx.issues.append(Issue.make("E006", spec.meta_sheet, "project_code", meta=meta_code, found=code))
-    row = ctx.registry.get(code) or (ctx.registry.get(meta_code) if meta_code else None)
+    row, found = project_row_of(spec, data, ctx.registry)  # E006, E114
+    ctx.issues += found
+    ctx.reported.update(i.cell for i in found if i.sheet == spec.sheet)  # the key cell (E114), as ctx.add marks it
     if row is None:
-        ctx.add("E114", key_field.cell, found=code or meta_code or "（空）")
         return
     for f in spec.locked_fields:
         if not f.source or f.source.startswith("=") or "{" in f.source or text(row.get(f.source)) == "":

@@ -7,8 +7,8 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from pathlib import Path
 
 from .messages import get_lang, issue_text, registry_place, registry_text
-from .model import text
-from .spec import col_letter
+from .model import Issue, ReturnData, text
+from .spec import FormSpec, col_letter
 from .registry_import import (FIELD_ALIASES, HEADER_SCAN_ROWS, MONEY_FIELDS, REQUIRED_TEXT, UNIT_FACTORS, Header,
                               ReadProblem, find_header, is_total_row, read_grid, title_year, unit_line)
 
@@ -381,5 +381,24 @@ def bundled_registry_path() -> Path:
     return data_dir("workbooks") / "registry.csv"
 
 
+def project_row_of(spec: FormSpec, data: ReturnData, registry: Registry) -> tuple[dict | None, list[Issue]]:
+    """The registry row a project return (its ReturnData read with this FormSpec) is judged against, or None,
+    and the issues its code gives: E006 when the form's code and the metadata's differ, E114 when the
+    project is not in the registry. The targets rules and the table forms' checks both decide them here."""
+    key = spec.role("key") or spec.field(spec.key)
+    code = text(data.fields.get(key.name))
+    meta_code = text(data.meta.get("project_code"))
+    issues = []
+    if meta_code and code and meta_code != code:
+        issues.append(Issue.make("E006", spec.meta_sheet, "project_code", meta=meta_code, found=code))
+    row = registry.get(code)
+    if row is None and meta_code:
+        row = registry.get(meta_code)  # the locked code was typed over: judge against the template's project (E102)
+    if row is None:
+        issues.append(Issue.make("E114", spec.sheet, key.cell, found=code or meta_code or "（空）"))
+    return row, issues
+
+
 __all__ = ["COLUMNS", "REQUIRED", "MONEY", "FIELD_ALIASES", "MAX_AMOUNT", "Problem", "Note", "Registry",
-           "RegistryError", "load_registry", "money", "parse_amount", "round_money", "bundled_registry_path"]
+           "RegistryError", "load_registry", "money", "parse_amount", "round_money", "bundled_registry_path",
+           "project_row_of"]

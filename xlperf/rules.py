@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from .model import FileResult, Issue, text
-from .registry import Registry, money
+from .registry import Registry, money, project_row_of
 from .spec import FormSpec, load_spec
 from .values import QUALITATIVE, ValueStatus, is_percent_format, parse_indicator_value, probable_percent
 from .writer import canonical_digest
@@ -231,7 +231,9 @@ def check_identity(spec: FormSpec, res: FileResult, registry: Registry) -> None:
     d = res.data
     sheet = spec.sheet
     if spec.kind == "project":
-        row = _project_row(spec, res, registry)
+        row, found = project_row_of(spec, d, registry)  # E006, E114
+        for issue in found:
+            res.add(issue)
     else:  # a unit's code is in its metadata only
         code = text(d.meta.get("unit_code"))
         row = _unit_row(registry, code)
@@ -251,23 +253,6 @@ def check_identity(spec: FormSpec, res: FileResult, registry: Registry) -> None:
     # with the registry but not with the template they were written into (a swapped template).
     if digest and not changed and digest != canonical_digest(spec, found):
         res.add(Issue.make("E007", spec.meta_sheet, "locked_digest"))
-
-
-def _project_row(spec: FormSpec, res: FileResult, registry: Registry) -> dict | None:
-    """The registry row a project return is judged against, or None (E114); E006 when the sheet's code and
-    the metadata's differ."""
-    d = res.data
-    key = spec.field(spec.role_name("key"))
-    code = text(d.fields.get(key.name))
-    meta_code = text(d.meta.get("project_code"))
-    if meta_code and code and meta_code != code:
-        res.add(Issue.make("E006", spec.meta_sheet, "project_code", meta=meta_code, found=code))
-    row = registry.get(code)
-    if row is None and meta_code:
-        row = registry.get(meta_code)  # the locked code was typed over: judge against the template's project (E102)
-    if row is None:
-        res.add(Issue.make("E114", spec.sheet, key.cell, found=code or meta_code or "（空）"))
-    return row
 
 
 def _unit_row(registry: Registry, unit_code: str) -> dict | None:

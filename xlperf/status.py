@@ -358,6 +358,17 @@ def status_json(status: Status, registry: Registry, lang: str = "zh") -> dict:
 STATUS_ROWS_SHOWN = 50  # open items listed by default; every item with --verbose
 
 
+def _code_width(codes: list[str], console_width: int) -> int | None:
+    """The minimum width that keeps every unit code whole in its column, so units that differ only in their
+    last digits stay apart: when a console is too narrow for all the columns, rich narrows every column,
+    codes too, and the other columns must give way instead. A code longer than the console itself gets a
+    column as wide as the console."""
+    from rich.cells import cell_len
+
+    longest = max((cell_len(c) for c in codes), default=0)
+    return min(longest, max(1, console_width - 4)) or None  # 4: the column's two borders and padding
+
+
 def print_status(con, status: Status, data: dict, lang: str = "zh", feedback_dir: Path | None = None,
                  verbose: bool = False) -> None:
     """The status console output: forms, unidentified files, roll-ups, totals and the reminders.
@@ -374,8 +385,11 @@ def print_status(con, status: Status, data: dict, lang: str = "zh", feedback_dir
     hidden = max(0, len(items) - STATUS_ROWS_SHOWN) if not verbose else 0
     items = items[:STATUS_ROWS_SHOWN] if hidden else items
     t = Table(title=ui("status_title", lang), title_justify="left")
+    unit_width = _code_width([s.unit_code for s in items], con.width)
     for key in ("col_unit", "col_project_code", "col_project_name", "status", "file", "col_note"):
-        t.add_column(ui(key, lang), overflow="fold", no_wrap=key in ("col_unit", "col_project_code"))  # codes whole
+        # codes whole: never wrapped, and the unit code's column is never narrowed below the longest code
+        t.add_column(ui(key, lang), overflow="fold", no_wrap=key in ("col_unit", "col_project_code"),
+                     min_width=unit_width if key == "col_unit" else None)
     color = {"accepted": "green", "rejected": "red", "unreadable": "red", "missing": "yellow"}
     for s in items:
         note = ""
@@ -403,8 +417,9 @@ def print_status(con, status: Status, data: dict, lang: str = "zh", feedback_dir
         con.print(u)
     r = Table(title=ui("rollup_unit_title", lang), title_justify="left")
     unit_column = ("col_unit_form",) if status.unit_forms_expected else ()
+    unit_width = _code_width([row["unit_code"] for row in data["by_unit"]], con.width)
     for key in ("col_unit_code", "col_unit_name", "col_projects", *(f"state_{k}" for k in STATES), *unit_column):
-        r.add_column(ui(key, lang), overflow="fold")
+        r.add_column(ui(key, lang), overflow="fold", min_width=unit_width if key == "col_unit_code" else None)
     for row in data["by_unit"]:
         r.add_row(esc(row["unit_code"]), esc(row["unit_name"]), str(row["projects"]), *(str(row[k]) for k in STATES),
                   *([state_name(row["unit_form"], lang)] if unit_column else []))
