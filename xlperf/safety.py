@@ -7,13 +7,14 @@ import posixpath
 import re
 import stat
 import struct
-import zlib
+import zlib as _zlib  # the standard one, for heads (_Inflater._inflate); zlib below is the fast one
 from dataclasses import dataclass, field
 from pathlib import Path
 from collections.abc import Mapping
 from io import BufferedReader
 
 from .messages import ISSUES, issue_text
+from .zlib_fast import zlib
 
 __all__ = ["CODES", "Limits", "Rejection", "precheck", "safe_parse_xml"]
 
@@ -757,7 +758,7 @@ class _Inflater:
             if self.stored:
                 self.out = bytes(self.src[:self.zi.file_size])
             else:
-                self._inflate(self.zi.file_size)
+                self._inflate(self.zi.file_size, zlib)
             self.done = True
         return self.out
 
@@ -768,8 +769,11 @@ class _Inflater:
         if zlib.crc32(self.out) != self.zi.CRC:
             raise zipfile.BadZipFile(f"Bad CRC-32 for file {self.zi.filename!r}")
 
-    def _inflate(self, limit: int) -> None:
-        d = zlib.decompressobj(-15)
+    def _inflate(self, limit: int, lib=_zlib) -> None:
+        """Inflate up to *limit* bytes. A head is inflated by the standard zlib, which stops where asked
+        even if the data goes bad further on (a faster inflater may look ahead and fail first); a whole
+        part by the fast one (xlperf.zlib_fast), where any damage is an error either way."""
+        d = lib.decompressobj(-15)
         out = d.decompress(self.src, max(limit, 1))  # max_length 0 would mean no limit at all
         if len(out) < limit and not d.eof:  # compressed data ended first: what it gave is all there is
             out += d.flush()
@@ -818,7 +822,7 @@ def _scan_xml(data: bytes, zi, budget: list[int], parts: dict, keep: int) -> tup
             part.check_crc()
             budget[0] -= zi.file_size
             parts[zi.filename] = part.out
-    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, NotImplementedError, RuntimeError) as e:
+    except (zipfile.BadZipFile, zlib.error, _zlib.error, EOFError, OSError, ValueError, NotImplementedError, RuntimeError) as e:
         return _rej("F008", reason="bad_entry", entry=zi.filename, error=_err(e)), b""
     return None, kept
 

@@ -7,7 +7,8 @@ import os
 import re
 import struct
 import sys
-import zlib
+
+from .zlib_fast import zlib
 
 # A sheet of at least this many cells is written by a forked child process while the parent writes the
 # others: the two biggest sheets of a 10,000-return master then deflate side by side (~0.5 s less).
@@ -108,10 +109,17 @@ def _copy_part(src, out, zi, fast: dict, styles: dict) -> None:
         return
     cols, rows = fast[zi.filename]
     head, tail = _sheet_ends(zi.filename, data, cols, len(rows))
-    with out.open(_sheet_info(zi), "w", force_zip64=True) as fh:
-        fh.write(head)
-        write_overlapped(fh, rows_xml(cols, rows, styles))
-        fh.write(tail)
+    packed = io.BytesIO()  # deflated, a tenth of the XML: kept in memory until its header can be written
+    deflater = _Deflater(packed)
+    deflater.write(head)
+    write_overlapped(deflater, rows_xml(cols, rows, styles))
+    deflater.write(tail)
+    deflater.close()
+    if not _write_deflated(out, _sheet_info(zi), packed, deflater.crc, deflater.size):
+        with out.open(_sheet_info(zi), "w", force_zip64=True) as fh:
+            fh.write(head)
+            write_overlapped(fh, rows_xml(cols, rows, styles))
+            fh.write(tail)
 
 
 def _sheet_ends(name: str, data: bytes, cols: list, n_rows: int) -> tuple[bytes, bytes]:
@@ -182,7 +190,7 @@ class _Deflater:
 
     def __init__(self, out):
         self.out = out
-        self.zlib = zlib.compressobj(_LEVEL, zlib.DEFLATED, -15)  # what zipfile uses for ZIP_DEFLATED
+        self.zlib = zlib.compressobj(_LEVEL, zlib.DEFLATED, -15)  # raw DEFLATE, as a zip entry holds it
         self.crc = 0
         self.size = 0
 
@@ -280,7 +288,7 @@ def _write_deflated(zf, info, data_file, crc: int, size: int) -> bool:
     import shutil
     import zipfile
 
-    compressed = os.fstat(data_file.fileno()).st_size
+    compressed = data_file.seek(0, os.SEEK_END)
     if not all(hasattr(zf, a) for a in ("_lock", "_writecheck", "start_dir", "_writing", "fp")) or zf._writing:
         return False
     info.compress_type = zipfile.ZIP_DEFLATED
