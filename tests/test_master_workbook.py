@@ -621,3 +621,46 @@ def test_indicator_and_unit_rows_from_a_sub_master_keep_each_original_place(tmp_
     assert via[0] == ("u/orig.xlsx", "部门表", "B5", "in/sub.xlsx")
     assert set(via[1:]) == {("", "", "", "in/sub.xlsx")}
     assert {r["来源文件"].value for r in rows if r["单位编码"].value == "201001"} == {"in/unit.xlsx"}
+
+
+def test_lazy_tables_count_and_sample_exactly_what_they_build():
+    """The layout is made from each growing table's count and first rows; the rows are built later."""
+    from inmemory import PROJECTS
+
+    from xlperf.master import WIDTH_SAMPLE, build_tables, lazy_tables
+    from xlperf.sheet_xml import LazyRows
+
+    results = []
+    for n, code in enumerate(sorted(PROJECTS) * 16):  # 240 returns: more than WIDTH_SAMPLE rows in each table
+        res = make_return(code, path=f"in/{n:03}.xlsx")
+        res.data.meta["unit_code"] = f"20100{4 - n % 5}"  # the units in another order than the codes
+        for k in range(n % 9):
+            res.add(Issue.make("W205", SPEC.sheet, f"C{k + 5}", found=str(k)))
+        if n % 11 == 3:
+            res.add(Issue.make("E110", SPEC.sheet, "E10", found="≥**本"))
+        res.settle()
+        results.append(res)
+    report = Report([make_unit_return("in/unit.xlsx")] + results)
+    lazy = lazy_tables(report, second_unit_registry())
+    eager = build_tables(report, second_unit_registry())
+    grown = {name: rows for name, (_cols, rows) in lazy.items() if isinstance(rows, LazyRows)}
+    assert set(grown) == {"项目汇总", "绩效指标", "问题清单"}
+    for name, rows in grown.items():
+        built = eager[name][1]
+        assert len(built) > WIDTH_SAMPLE and len(rows) == len(built), name
+        assert rows[:WIDTH_SAMPLE] == built[:WIDTH_SAMPLE], name  # what the widths are worked out from
+        assert rows._rows is None, name  # counting and sampling built nothing whole
+        assert list(rows) == built, name
+    assert {name: rows for name, (_cols, rows) in lazy.items() if name not in grown} == \
+        {name: rows for name, (_cols, rows) in eager.items() if name not in grown}
+
+
+def test_lazy_rows_refuse_a_count_they_do_not_build():
+    from xlperf.sheet_xml import LazyRows
+
+    rows = LazyRows(3, [{"a": 1}], lambda: [{"a": 1}, {"a": 2}])
+    assert len(rows) == 3 and rows[:1] == [{"a": 1}]
+    with pytest.raises(RuntimeError, match="counted 3 rows and built 2"):
+        list(rows)
+    few = LazyRows(2, [{"a": 1}, {"a": 2}], lambda: 1 / 0)
+    assert few[:200] == [{"a": 1}, {"a": 2}]  # all of them are in the sample: nothing is built

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import csv
+import heapq
 import io
 import os
 import re
@@ -15,12 +16,13 @@ from .pipeline import Report
 from .report import ISSUE_COLUMNS
 from .registry import Registry, money
 from .rules import parse_value, text
-from .sheet_xml import splice_rows
+from .sheet_xml import LazyRows, splice_rows
 from .spec import DEFAULT_FORM, UNIT_FORM, load_spec
 from .values import QUALITATIVE
 
 SHEETS = ("项目汇总", "绩效指标", "问题清单", "未报送", "概览", "部门整体目标")
 EXCEL_MAX_ROWS = 1_048_576
+WIDTH_SAMPLE = 200  # rows a column's width is worked out from
 # The master's columns are the targets form's fields and indicator columns, found by their role
 # (docs/forms.md): the names come from templates/project.toml, the order is the master's own (a contract).
 TARGETS = load_spec(DEFAULT_FORM)
@@ -88,8 +90,13 @@ def project_rows(report: Report) -> list[dict]:
             row.update({"来源文件": o["file"], "来源工作表": o["file_sheet"], "来源单元格": o["file_cell"],
                         VIA_COLUMN: _via(res.path, o)})
         rows.append(row)
-    rows.sort(key=lambda r: (r["单位编码"], r[KEY]))
+    rows.sort(key=lambda r: (r["单位编码"], r[KEY]))  # as _project_order sorts the returns
     return rows
+
+
+def _project_order(res) -> tuple:
+    """Where a return's row goes in 项目汇总: by unit, then project code."""
+    return res.data.meta.get("unit_code", ""), text(res.data.fields.get(KEY))
 
 
 def indicator_rows(report: Report) -> list[dict]:
@@ -234,14 +241,40 @@ def master_title(year: str) -> str:
 
 def build_tables(report: Report, registry: Registry, lang: str = "zh") -> dict[str, tuple[list, list]]:
     """Sheet name -> (columns, rows). Sheet names are a contract (docs: README, the master workbook)."""
+    return {name: (cols, list(rows)) for name, (cols, rows) in lazy_tables(report, registry, lang).items()}
+
+
+def lazy_tables(report: Report, registry: Registry, lang: str = "zh") -> dict[str, tuple[list, list]]:
+    """The tables of :func:`build_tables`; the three that grow with the round are :class:`LazyRows`, built
+    when written (the biggest by the child process that writes its sheet)."""
+    projects = [r for r in report.accepted if r.kind == "project"]
+    by_code = sorted(projects, key=lambda r: r.project_code)  # the indicator sheet's order
     return {
-        "项目汇总": (PROJECT_COLUMNS, project_rows(report)),
-        "绩效指标": (INDICATOR_COLUMNS, indicator_rows(report)),
-        "问题清单": (ISSUE_COLUMNS, report.flatten(lang)),
+        "项目汇总": (PROJECT_COLUMNS, LazyRows(
+            len(projects), project_rows(Report(heapq.nsmallest(WIDTH_SAMPLE, projects, key=_project_order))),
+            lambda: project_rows(report))),
+        "绩效指标": (INDICATOR_COLUMNS, LazyRows(
+            sum(len(r.data.indicators) for r in projects),
+            indicator_rows(Report(_first_with(by_code, lambda r: len(r.data.indicators))))[:WIDTH_SAMPLE],
+            lambda: indicator_rows(report))),
+        "问题清单": (ISSUE_COLUMNS, LazyRows(
+            sum(len(r.issues) for r in report.files),
+            Report(_first_with(report.files, lambda r: len(r.issues))).flatten(lang)[:WIDTH_SAMPLE],
+            lambda: report.flatten(lang))),
         "未报送": (MISSING_COLUMNS, missing_rows(report, registry)),
         "概览": (OVERVIEW_COLUMNS, overview_rows(report, registry)),
         "部门整体目标": (UNIT_COLUMNS, unit_rows(report, registry)),
     }
+
+
+def _first_with(items: list, rows_of) -> list:
+    """The first *items* that make at least WIDTH_SAMPLE rows between them (all of them if they make fewer)."""
+    total = 0
+    for i, item in enumerate(items):
+        total += rows_of(item)
+        if total >= WIDTH_SAMPLE:
+            return items[:i + 1]
+    return items
 
 
 # ---------------------------------------------------------------- writers ------
@@ -262,7 +295,7 @@ def _display_len(v) -> int:
 
 
 def _width(col: str, rows: list) -> int:
-    sample = [_display_len(col) + 2] + [_display_len(r.get(col)) + 1 for r in rows[:200]]
+    sample = [_display_len(col) + 2] + [_display_len(r.get(col)) + 1 for r in rows[:WIDTH_SAMPLE]]
     cap = WRAP_WIDTH if col in WRAP_COLS else 60
     return max(8, min(cap, max(sample)))
 
@@ -320,7 +353,7 @@ def write_xlsx(path: Path, tables: dict, title: str = master_title(""), meta: di
                     fmt_wrap if c in WRAP_COLS else None
                 ws.set_column(ci, ci, _width(c, rows), fmt)
                 ws.write_string(0, ci, c, head)
-            rows_here = rows[: EXCEL_MAX_ROWS - 1]
+            rows_here = rows if len(rows) < EXCEL_MAX_ROWS else rows[: EXCEL_MAX_ROWS - 1]
             if name != "概览":  # the chart caches the 概览 cells, so xlsxwriter writes that sheet's rows
                 fast[f"xl/worksheets/sheet{ws.index + 1}.xml"] = (cols, rows_here)
                 rows_here = []
@@ -423,7 +456,7 @@ def _write_master(out: Path, report: Report, registry: Registry, formats: tuple[
     if spec is not None:  # a later round (monitoring, self-evaluation): the sheets its spec declares
         tables = cycle_master.build_round_tables(spec, report, registry, lang)
     else:
-        tables = build_tables(report, registry, lang)
+        tables = lazy_tables(report, registry, lang)
     written = []
     too_big = any(len(rows) >= EXCEL_MAX_ROWS for _c, rows in tables.values())
     if "xlsx" in formats and spec is not None:
