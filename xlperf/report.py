@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .messages import ui
+from .messages import severity, ui
 from .model import FileResult, Issue
 
 # The 问题清单 sheet of the master (a contract: finance and other programs read it).
@@ -59,13 +59,17 @@ class Report:
         return sum(1 for f in self.files if f.status == status)
 
     def summary(self) -> dict:
+        from collections import Counter
+
+        statuses = Counter(f.status for f in self.files)
+        severities = Counter(severity(i.code) for f in self.files for i in f.issues)  # one pass over the issues
         return {
             "files": len(self.files),
-            "accepted": self.count("accepted"),
-            "rejected": self.count("rejected"),
-            "skipped": self.count("skipped"),
-            "errors": sum(len(f.errors) for f in self.files),
-            "warnings": sum(len(f.warnings) for f in self.files),
+            "accepted": statuses["accepted"],
+            "rejected": statuses["rejected"],
+            "skipped": statuses["skipped"],
+            "errors": severities["error"],
+            "warnings": severities["warning"],
         }
 
     @property

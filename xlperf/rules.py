@@ -653,13 +653,22 @@ def supersede_fixed(results: list[FileResult], opts: Options) -> None:
                 res.status = "skipped"
 
 
-def _order(res: FileResult) -> None:
-    def key(i: Issue):
-        return {"error": 0, "skip": 1, "warning": 2}[i.severity], _cell_sort(i.cell), i.code
+_SEVERITY_ORDER = {"error": 0, "skip": 1, "warning": 2}
+_A1 = re.compile(r"^([A-Z]+)(\d+)$")
 
-    res.issues = sorted(dict.fromkeys(res.issues), key=key)
+
+def _order(res: FileResult) -> None:
+    """Each issue once: errors first, then by row and column, then code (runs for every file of a round)."""
+    issues = list(dict.fromkeys(res.issues))
+    if len(issues) > 1:
+        issues.sort(key=_issue_order)
+    res.issues = issues
+
+
+def _issue_order(i: Issue) -> tuple:
+    return _SEVERITY_ORDER[i.severity], _cell_sort(i.cell), i.code
 
 
 def _cell_sort(ref: str):
-    m = re.match(r"^([A-Z]+)(\d+)$", ref or "")
+    m = _A1.match(ref or "")
     return (int(m.group(2)), m.group(1)) if m else (0, ref or "")
