@@ -168,3 +168,20 @@ def test_a_failed_write_stops_the_stream_and_is_raised():
     with pytest.raises(Full, match="disk full"):
         write_overlapped(disk, chunks())
     assert disk.chunks == [b"x", b"x"] and len(produced) < 100  # stopped early, not after every chunk
+
+
+@pytest.mark.parametrize("broken", ["fork", "tempfile"])
+def test_no_process_or_no_temporary_file_writes_the_sheet_here(tmp_path, fork_small, monkeypatch, broken):
+    import tempfile
+
+    def refused(*_args, **_kwargs):
+        raise OSError(11, "Resource temporarily unavailable")
+
+    if broken == "fork":
+        monkeypatch.setattr(os, "fork", refused)
+    else:
+        monkeypatch.setattr(tempfile, "TemporaryFile", refused)
+    out = tmp_path / "m.xlsx"
+    write_xlsx(out, tables())
+    assert order(out).index("xl/worksheets/sheet2.xml") < order(out).index("xl/worksheets/sheet3.xml")  # not forked
+    assert parts(out) == serial_copy(tmp_path, monkeypatch)

@@ -123,7 +123,10 @@ def splice_rows(xlsx: bytes, target, fast: dict, styles: dict) -> None:
             if big is not None and len(fast[big][0]) * len(fast[big][1]) >= FORK_MIN_CELLS and _can_fork():
                 zi = next(zi for zi in infos if zi.filename == big)
                 head, tail = _sheet_ends(zi.filename, src.read(zi), fast[big][0], len(fast[big][1]))
-                forked.append((zi, _ForkedPart(head, rows_xml(*fast[big], styles), tail)))
+                try:
+                    forked.append((zi, _ForkedPart(head, rows_xml(*fast[big], styles), tail)))
+                except OSError:  # no temporary file, or no process to be had (EAGAIN, ENOMEM): written here
+                    pass
             skip = {zi.filename for zi, _part in forked}
             for zi in infos:
                 if zi.filename not in skip:
@@ -253,8 +256,18 @@ class _ForkedPart:
         import tempfile
 
         self.file = tempfile.TemporaryFile()  # unlinked already: nothing is left behind, whatever ends the run
-        read_end, write_end = os.pipe()
-        self.pid = os.fork()
+        try:
+            read_end, write_end = os.pipe()
+        except OSError:
+            self.file.close()
+            raise
+        try:
+            self.pid = os.fork()
+        except OSError:
+            for fd in (read_end, write_end):
+                os.close(fd)
+            self.file.close()
+            raise
         if self.pid == 0:  # the child
             code = 1
             try:
