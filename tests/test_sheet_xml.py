@@ -512,3 +512,13 @@ def test_the_child_dies_with_its_parent():
         got = pipe.read()
     os.waitpid(pid, 0)
     assert got == str(int(signal.SIGKILL)).encode()
+
+
+def test_the_fallback_writer_marks_a_sheet_past_the_zip64_limit(tmp_path, monkeypatch):
+    monkeypatch.setattr(sheet_xml, "_write_deflated", lambda *_args: False)
+    monkeypatch.setattr(zipfile, "ZIP64_LIMIT", 20_000)  # a sheet "bigger than 4 GiB" without writing one
+    out = tmp_path / "m.xlsx"
+    write_xlsx(out, tables())
+    with zipfile.ZipFile(out) as zf:
+        assert zf.getinfo("xl/worksheets/sheet2.xml").file_size > 20_000
+    assert len(sheet_rows(out, BIG)) == 301
