@@ -26,7 +26,7 @@ while [ $# -gt 0 ]; do
   esac
 done
 args=("$@")
-[ ${#args[@]} -eq 0 ] && args=(values rules status feedback master reader safety checks scoring)
+[ ${#args[@]} -eq 0 ] && args=(values rules status feedback master reader safety checks scoring sheet_xml)
 # The test files of one module as JSON ("" when it uses [tool.mutmut]'s selection).
 selection_of() {
   "$PY" -c 'import json, sys, tomllib
