@@ -68,9 +68,7 @@ def _plan_numbers(data) -> list:
 
 def project_rows(report: Report) -> list[dict]:
     rows = []
-    for res in report.accepted:
-        if res.kind != "project":
-            continue
+    for res in sorted((r for r in report.accepted if r.kind == "project"), key=_project_order):
         d = res.data
         f = d.fields
         unit_code, unit_name = d.meta.get("unit_code", ""), text(f.get(UNIT))
@@ -90,7 +88,6 @@ def project_rows(report: Report) -> list[dict]:
             row.update({"来源文件": o["file"], "来源工作表": o["file_sheet"], "来源单元格": o["file_cell"],
                         VIA_COLUMN: _via(res.path, o)})
         rows.append(row)
-    rows.sort(key=lambda r: (r["单位编码"], r[KEY]))  # as _project_order sorts the returns
     return rows
 
 
