@@ -149,11 +149,7 @@ def _copy_part(src, out, zi, fast: dict, styles: dict) -> None:
     cols, rows = fast[zi.filename]
     head, tail = _sheet_ends(zi.filename, data, cols, len(rows))
     packed = io.BytesIO()  # deflated, a tenth of the XML: kept in memory until its header can be written
-    deflater = _Deflater(packed)
-    deflater.write(head)
-    write_overlapped(deflater, rows_xml(cols, rows, styles))
-    deflater.write(tail)
-    deflater.close()
+    deflater = _deflate_part(packed, head, rows_xml(cols, rows, styles), tail)
     if not _write_deflated(out, _sheet_info(zi), packed, deflater.crc, deflater.size):
         with out.open(_sheet_info(zi), "w", force_zip64=True) as fh:
             fh.write(head)
@@ -243,6 +239,16 @@ class _Deflater:
         self.out.flush()
 
 
+def _deflate_part(out, head: bytes, chunks, tail: bytes) -> _Deflater:
+    """One sheet part (head, the rows' chunks, tail) deflated into *out*; its CRC and size are on the result."""
+    deflater = _Deflater(out)
+    deflater.write(head)
+    write_overlapped(deflater, chunks)
+    deflater.write(tail)
+    deflater.close()
+    return deflater
+
+
 class _ForkedPart:
     """One sheet part built and deflated by a forked child into an anonymous temporary file.
 
@@ -273,11 +279,7 @@ class _ForkedPart:
             try:
                 os.close(read_end)
                 _die_with_parent()
-                deflater = _Deflater(self.file)
-                deflater.write(head)
-                write_overlapped(deflater, chunks)
-                deflater.write(tail)
-                deflater.close()
+                deflater = _deflate_part(self.file, head, chunks, tail)
                 os.write(write_end, _RESULT.pack(deflater.crc, deflater.size))
                 code = 0
             finally:
